@@ -1,0 +1,114 @@
+/**
+ * Configuration of the webhook worker (and the Durable Objects it hosts), parsed with zod.
+ * A bad value is a clear error naming the variable, never a silent default.
+ */
+import { z } from "zod";
+import { RepoName } from "./ids.js";
+import { isValidSecret } from "./standard-webhooks.js";
+
+export const ApprovalMode = z.enum(["required", "auto", "delayed"]);
+export type ApprovalMode = z.infer<typeof ApprovalMode>;
+
+export const RepoPolicy = z
+  .strictObject({
+    approval: ApprovalMode,
+    /** GitHub repository roles (`role_name`, custom roles included) allowed to approve */
+    approver_roles: z.array(z.string().min(1)).min(1).default(["admin", "maintain", "write"]),
+    prevent_self_approval: z.boolean().default(false),
+    approvals_required: z.number().int().min(1).max(10).default(1),
+    approval_ttl_hours: z.number().positive().max(24 * 365).default(168),
+    auto_publish_after_hours: z.number().nonnegative().max(24 * 90).optional(),
+    /** where users fetch the repo (through the CDN); the purge verifies against it */
+    public_url: z.url().optional(),
+    /** the repo's public GPG key, for `flatpak remote-add --gpg-import` */
+    gpg_key_url: z.url().optional(),
+    /** summary regeneration coalescing (DESIGN.md defaults 30 s / 120 s) */
+    update_debounce_seconds: z.number().nonnegative().max(3600).default(30),
+    update_max_wait_seconds: z.number().positive().max(6 * 3600).default(120),
+    publish_batch_size: z.number().int().min(1).max(200).default(20),
+    generate_static_deltas: z.boolean().optional(),
+  })
+  .refine((p) => p.approval !== "delayed" || p.auto_publish_after_hours !== undefined, {
+    message: "approval \"delayed\" needs auto_publish_after_hours",
+    path: ["auto_publish_after_hours"],
+  })
+  .refine((p) => p.update_max_wait_seconds >= p.update_debounce_seconds, {
+    message: "must be at least update_debounce_seconds",
+    path: ["update_max_wait_seconds"],
+  });
+export type RepoPolicy = z.infer<typeof RepoPolicy>;
+
+export const Repos = z.record(RepoName, RepoPolicy).refine((r) => Object.keys(r).length > 0, "must declare at least one repo");
+export type Repos = z.infer<typeof Repos>;
+
+const Secrets = z
+  .string()
+  .transform((s) => s.split(/\s+/).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().refine(isValidSecret, "each secret must be whsec_<base64 of 24-64 bytes>"))
+      .min(1, "needs at least one whsec_ secret"),
+  );
+
+const OperatorTokens = z
+  .string()
+  .transform((s) => s.split(/\s+/).filter(Boolean))
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.@-]{1,64}:\S{16,}$/, "each entry must be name:token with a token of at least 16 characters"),
+    ),
+  )
+  .transform((pairs) =>
+    pairs.map((p) => {
+      const i = p.indexOf(":");
+      return { name: p.slice(0, i), token: p.slice(i + 1) };
+    }),
+  );
+
+const JsonString = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be valid JSON" });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const optionalString = z.string().optional().transform((s) => (s === undefined || s.trim() === "" ? undefined : s.trim()));
+
+export const WebhookEnvConfig = z.object({
+  REPOS: JsonString(Repos),
+  BUILD_WEBHOOK_SECRETS: Secrets,
+  OPERATOR_TOKENS: OperatorTokens.default([]),
+  /** public base URL of this worker: status links in check runs and Slack, agent callbacks */
+  PIPELINE_URL: z.url().optional(),
+  REPO_MASTER_SECRET: optionalString.pipe(
+    z.string().refine(isValidSecret, "must be whsec_<base64 of 24-64 bytes>").optional(),
+  ),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+export type WebhookConfig = z.infer<typeof WebhookEnvConfig>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { path: string; message: string }[]) {
+    super(`invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}. Fix it in .dev.vars (local) or with wrangler secret put / [vars] (deployed).`);
+    this.name = "ConfigError";
+  }
+}
+
+const cache = new WeakMap<object, WebhookConfig>();
+
+/** Parses the env once per env object (isolates reuse it across requests). */
+export function loadConfig(env: object): WebhookConfig {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = WebhookEnvConfig.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

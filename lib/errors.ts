@@ -1,0 +1,89 @@
+/**
+ * The one error taxonomy. Caller faults carry a machine-readable `code` and an HTTP status
+ * (4xx); anything else is our fault and becomes a 500 in `app.onError`.
+ */
+export type ErrorCode =
+  | "missing_signature"
+  | "invalid_signature"
+  | "stale_timestamp"
+  | "unauthorized"
+  | "forbidden"
+  | "invalid_json"
+  | "invalid_payload"
+  | "payload_too_large"
+  | "unknown_repo"
+  | "not_found"
+  | "conflicting_build"
+  | "conflicting_job"
+  | "invalid_transition"
+  | "repo_paused"
+  | "not_configured"
+  | "upstream_error";
+
+const STATUS: Record<ErrorCode, number> = {
+  missing_signature: 401,
+  invalid_signature: 401,
+  stale_timestamp: 401,
+  unauthorized: 401,
+  forbidden: 403,
+  invalid_json: 400,
+  invalid_payload: 422,
+  payload_too_large: 413,
+  unknown_repo: 404,
+  not_found: 404,
+  conflicting_build: 409,
+  conflicting_job: 409,
+  invalid_transition: 409,
+  repo_paused: 409,
+  not_configured: 503,
+  upstream_error: 502,
+};
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues?: Issue[],
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "AppError";
+    this.status = STATUS[code];
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string; issues?: Issue[] } & Record<string, unknown> } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.issues ? { issues: this.issues } : {}),
+        ...(this.details ?? {}),
+      },
+    };
+  }
+}
+
+/** Turns zod issues into `{path, message}` pairs whose path names the field (`source.sha`). */
+export function zodIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): Issue[] {
+  return issues.map((i) => ({
+    path: i.path.map((p) => String(p)).join(".") || "(root)",
+    message: i.message,
+  }));
+}
+
+/** A 422 whose message names the first offending field, with every issue attached. */
+export function invalidPayload(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+  what = "body",
+): AppError {
+  const list = zodIssues(issues);
+  const first = list[0];
+  const message = first ? `invalid ${what}: ${first.path}: ${first.message}` : `invalid ${what}`;
+  return new AppError("invalid_payload", message, list);
+}

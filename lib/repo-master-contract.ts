@@ -1,0 +1,80 @@
+/**
+ * The repo-master agent's HTTP contract (both directions signed the Standard Webhooks way with
+ * REPO_MASTER_SECRET). Shared by the agent (repo-master/) and its only client (workers/publish).
+ *   POST /v1/jobs            CreateJobRequest -> 202 JobAccepted (same job_id again: same job)
+ *   GET  /v1/jobs/:job_id    -> Job
+ *   callback: POST <PIPELINE_URL>/v1/repo-master/events  body = Job (terminal states)
+ */
+import { z } from "zod";
+import { AppId, Commit, FlatpakRef, JobId, RepoName } from "./ids.js";
+
+export const JobState = z.enum(["queued", "running", "succeeded", "failed"]);
+export type JobState = z.infer<typeof JobState>;
+
+export const PublishBuild = z.strictObject({
+  build_key: z.string().min(1).max(400),
+  app_id: AppId,
+  artifact: z.strictObject({
+    /** local path, file://, or http(s):// URL of an OSTree repo holding the build */
+    url: z.string().min(1).max(2048),
+    refs: z.record(FlatpakRef, Commit).refine((r) => Object.keys(r).length > 0, "must list at least one ref"),
+  }),
+});
+export type PublishBuild = z.infer<typeof PublishBuild>;
+
+export const UpdateRepoOptions = z.strictObject({
+  /** refs whose refs/heads/* files changed since the last update (for the purge) */
+  changed_refs: z.array(FlatpakRef).max(10_000).default([]),
+  generate_static_deltas: z.boolean().optional(),
+});
+
+export const CreateJobRequest = z.discriminatedUnion("kind", [
+  z.strictObject({ job_id: JobId, kind: z.literal("publish"), repo: RepoName, builds: z.array(PublishBuild).min(1).max(200) }),
+  z.strictObject({ job_id: JobId, kind: z.literal("update-repo"), repo: RepoName, options: UpdateRepoOptions.default({ changed_refs: [] }) }),
+]);
+export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
+
+export const PublishBuildResult = z.discriminatedUnion("ok", [
+  z.strictObject({ build_key: z.string(), ok: z.literal(true), refs: z.record(FlatpakRef, Commit) }),
+  z.strictObject({
+    build_key: z.string(),
+    ok: z.literal(false),
+    /** permanent: integrity or bad ref, retrying cannot help; otherwise IO/gpg-agent/network */
+    permanent: z.boolean(),
+    error: z.string(),
+  }),
+]);
+export type PublishBuildResult = z.infer<typeof PublishBuildResult>;
+
+export const PublishResult = z.strictObject({ builds: z.array(PublishBuildResult) });
+export type PublishResult = z.infer<typeof PublishResult>;
+
+export const UpdateRepoResult = z.strictObject({
+  summary_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** repo-relative mutable paths that changed: summary, summary.sig, summary.idx, refs/heads/…, appstream/… */
+  changed_paths: z.array(z.string()),
+  refs: z.record(z.string(), Commit),
+  duration_ms: z.number().int().nonnegative(),
+});
+export type UpdateRepoResult = z.infer<typeof UpdateRepoResult>;
+
+const JobBase = {
+  job_id: JobId,
+  repo: RepoName,
+  state: JobState,
+  error: z.string().optional(),
+  log_tail: z.array(z.string()),
+  created_at: z.string(),
+  updated_at: z.string(),
+  /** how many times the agent started this job (a restart mid-job re-runs it) */
+  runs: z.number().int().nonnegative(),
+};
+
+export const Job = z.discriminatedUnion("kind", [
+  z.strictObject({ ...JobBase, kind: z.literal("publish"), result: PublishResult.optional() }),
+  z.strictObject({ ...JobBase, kind: z.literal("update-repo"), result: UpdateRepoResult.optional() }),
+]);
+export type Job = z.infer<typeof Job>;
+
+export const JobAccepted = z.strictObject({ job_id: JobId, state: JobState });
+export type JobAccepted = z.infer<typeof JobAccepted>;
