@@ -89,6 +89,14 @@ export const WebhookEnvConfig = z.object({
     z.string().refine(isValidSecret, "must be whsec_<base64 of 24-64 bytes>").optional(),
   ),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  /** publish retries: capped exponential backoff with jitter, then the build is `failed` */
+  RETRY_BASE_SECONDS: z.coerce.number().nonnegative().max(3600).default(2),
+  RETRY_MAX_SECONDS: z.coerce.number().positive().max(86_400).default(300),
+  RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  /** how often a running repo-master job is polled (callbacks can be lost) */
+  POLL_INTERVAL_SECONDS: z.coerce.number().positive().max(3600).default(5),
+  /** a Slack alert when the repo master has been unreachable this long */
+  REPO_MASTER_ALERT_AFTER_MINUTES: z.coerce.number().positive().max(10_080).default(10),
 });
 export type WebhookConfig = z.infer<typeof WebhookEnvConfig>;
 

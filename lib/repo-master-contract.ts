@@ -28,9 +28,12 @@ export const UpdateRepoOptions = z.strictObject({
   generate_static_deltas: z.boolean().optional(),
 });
 
+/** where the agent posts the finished job; falls back to the agent's configured pipeline_url */
+const callback_url = z.url({ protocol: /^https?$/ }).optional();
+
 export const CreateJobRequest = z.discriminatedUnion("kind", [
-  z.strictObject({ job_id: JobId, kind: z.literal("publish"), repo: RepoName, builds: z.array(PublishBuild).min(1).max(200) }),
-  z.strictObject({ job_id: JobId, kind: z.literal("update-repo"), repo: RepoName, options: UpdateRepoOptions.default({ changed_refs: [] }) }),
+  z.strictObject({ job_id: JobId, kind: z.literal("publish"), repo: RepoName, builds: z.array(PublishBuild).min(1).max(200), callback_url }),
+  z.strictObject({ job_id: JobId, kind: z.literal("update-repo"), repo: RepoName, options: UpdateRepoOptions.default({ changed_refs: [] }), callback_url }),
 ]);
 export type CreateJobRequest = z.infer<typeof CreateJobRequest>;
 

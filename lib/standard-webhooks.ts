@@ -13,11 +13,11 @@ export const TOLERANCE_SECONDS = 5 * 60;
 
 export type VerifyError = "missing_signature" | "invalid_signature" | "stale_timestamp";
 
-export interface SignedHeaders {
+export type SignedHeaders = {
   "webhook-id": string;
   "webhook-timestamp": string;
   "webhook-signature": string;
-}
+};
 
 const encoder = new TextEncoder();
 

@@ -1,0 +1,193 @@
+/**
+ * AppPublisher Durable Object, key `<repo>/<app_id>`: the builds of one app on every branch.
+ * A thin shell: it loads builds, calls the pure publisher functions in lib/publisher, stores the
+ * result with its outbox effects in one synchronous block, and schedules its alarm.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Actor, Build, BuildAction } from "../lib/build.js";
+import type { BuildEvent } from "../lib/build-event.js";
+import { loadConfig, type RepoPolicy } from "../lib/config.js";
+import { createLogger, type Logger } from "../lib/log.js";
+import { actOnBuild } from "../lib/publisher/act-on-build.js";
+import type { Effect } from "../lib/publisher/effects.js";
+import { applyPublishProgress, type PublishProgress } from "../lib/publisher/publish-progress.js";
+import { receiveBuild } from "../lib/publisher/receive-build.js";
+import { nextTimer, runDueTimers } from "../lib/publisher/timers.js";
+import { BuildStore } from "./build-store.js";
+import { Outbox } from "./outbox.js";
+import { performPublisherEffect } from "./publisher-effects.js";
+
+export type IntakeResult =
+  | { outcome: "created" | "duplicate"; build: Build }
+  | { outcome: "conflict"; build: Build };
+
+export type ActResult =
+  | { ok: true; outcome: "changed" | "recorded" | "duplicate"; build: Build }
+  | { ok: false; code: "forbidden" | "invalid_transition" | "not_found"; message: string; state?: string; build?: Build };
+
+export interface AppView {
+  repo: string;
+  app_id: string;
+  branches: Record<string, Build[]>;
+}
+
+/** GitHub and Slack syncs bring the target up to the build's current state: one pending is enough. */
+const dedupe = (e: Effect) => (e.kind === "github" || e.kind === "slack" ? `${e.kind}:${e.build_key}` : undefined);
+
+export class AppPublisher extends DurableObject<Env> {
+  private readonly builds: BuildStore;
+  private readonly outbox: Outbox<Effect>;
+  private readonly log: Logger;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.builds = new BuildStore(ctx.storage.sql);
+    this.outbox = new Outbox<Effect>(ctx.storage.sql);
+    this.log = createLogger({ component: "AppPublisher" }, loadConfig(env).LOG_LEVEL);
+  }
+
+  private policy(repo: string): RepoPolicy {
+    const policy = loadConfig(this.env).REPOS[repo];
+    if (!policy) throw new Error(`repo ${repo} is not in REPOS`);
+    return policy;
+  }
+
+  async intake(event: BuildEvent, webhookId: string): Promise<IntakeResult> {
+    const now = new Date();
+    const seen = this.builds.delivery(webhookId);
+    if (seen) {
+      const build = this.builds.get(seen);
+      if (build) return { outcome: "duplicate", build };
+    }
+    const outcome = receiveBuild(this.builds.all(), event, this.policy(event.repo), now);
+    if (outcome.kind === "conflict") return { outcome: "conflict", build: outcome.build };
+    this.builds.recordDelivery(webhookId, outcome.build.key, now.getTime());
+    if (outcome.kind === "duplicate") return { outcome: "duplicate", build: outcome.build };
+    for (const b of [outcome.build, ...outcome.superseded]) this.builds.put(b);
+    this.outbox.add(outcome.effects, now.getTime(), dedupe);
+    for (const b of outcome.superseded) this.log.info("build superseded", { build_key: b.key, by: outcome.build.key });
+    this.log.info("build received", { build_key: outcome.build.key, state: outcome.build.state });
+    await this.schedule();
+    return { outcome: "created", build: outcome.build };
+  }
+
+  async getApp(repo: string, appId: string): Promise<AppView> {
+    const branches: Record<string, Build[]> = {};
+    for (const b of this.builds.all().reverse()) (branches[b.branch] ??= []).push(b);
+    return { repo, app_id: appId, branches };
+  }
+
+  async getBuild(key: string): Promise<Build | undefined> {
+    return this.builds.get(key);
+  }
+
+  /**
+   * Approve/reject/cancel/retry. `deliveryId` (X-GitHub-Delivery) makes a redelivered click a
+   * no-op; it is recorded whatever the outcome so a refused click is not re-evaluated either.
+   */
+  async act(key: string, action: BuildAction, actor: Actor, reason?: string, deliveryId?: string): Promise<ActResult> {
+    const now = new Date();
+    const build = this.builds.get(key);
+    if (!build) return { ok: false, code: "not_found", message: `no build ${key}` };
+    if (deliveryId) {
+      if (this.builds.delivery(deliveryId)) return { ok: true, outcome: "duplicate", build };
+      this.builds.recordDelivery(deliveryId, key, now.getTime());
+    }
+    const outcome = actOnBuild(build, action, actor, this.policy(build.repo), now, reason);
+    if (outcome.kind === "invalid_transition") {
+      this.log.warn("transition refused", { build_key: key, action, state: build.state, actor: actor.name });
+      return { ok: false, code: "invalid_transition", message: `cannot ${action} a build that is ${build.state}`, state: build.state, build };
+    }
+    this.builds.put(outcome.build);
+    this.outbox.add(outcome.effects, now.getTime(), dedupe);
+    await this.schedule();
+    this.log.info(`build ${action}: ${outcome.kind}`, { build_key: key, state: outcome.build.state, actor: actor.name });
+    if (outcome.kind === "refused") return { ok: false, code: "forbidden", message: outcome.reason, state: outcome.build.state, build: outcome.build };
+    return { ok: true, outcome: outcome.kind, build: outcome.build };
+  }
+
+  /** Publish progress from the RepoCoordinator (idempotent). Returns the build's state after it. */
+  async progress(key: string, p: PublishProgress): Promise<string | undefined> {
+    const build = this.builds.get(key);
+    if (!build) return undefined;
+    const now = new Date();
+    const outcome = applyPublishProgress(build, p, now);
+    if (outcome.kind === "changed") {
+      this.builds.put(outcome.build);
+      this.outbox.add(outcome.effects, now.getTime(), dedupe);
+      await this.schedule();
+      this.log.info("publish progress", { build_key: key, state: outcome.build.state });
+    }
+    return outcome.build.state;
+  }
+
+  /**
+   * The coordinator claims queued builds for a publish job; a build superseded or cancelled while
+   * it waited is not claimed and drops out of the queue.
+   */
+  async claim(keys: string[], jobId: string): Promise<Build[]> {
+    const claimed: Build[] = [];
+    for (const key of keys) {
+      const build = this.builds.get(key);
+      if (!build) continue;
+      if (build.state === "publishing") {
+        claimed.push(build); // a re-sent claim after a coordinator restart
+        continue;
+      }
+      const outcome = applyPublishProgress(build, { kind: "publishing", job_id: jobId }, new Date());
+      if (outcome.kind === "changed") {
+        this.builds.put(outcome.build);
+        this.outbox.add(outcome.effects, Date.now(), dedupe);
+        claimed.push(outcome.build);
+      }
+    }
+    await this.schedule();
+    return claimed;
+  }
+
+  override async alarm(): Promise<void> {
+    const now = new Date();
+    const due = runDueTimers(this.builds.all(), now);
+    for (const b of due.changed) {
+      this.builds.put(b);
+      this.log.info("timer fired", { build_key: b.key, state: b.state });
+    }
+    this.outbox.add(due.effects, now.getTime(), dedupe);
+    for (const item of this.outbox.due(now.getTime())) {
+      const build = item.effect.build_key ? this.builds.get(item.effect.build_key) : undefined;
+      if (!build) {
+        this.outbox.done(item.id);
+        continue;
+      }
+      this.outbox.start(item.id);
+      const result = await performPublisherEffect({ env: this.env, log: this.log, publisher: this }, item.effect, build);
+      if (result.ok) {
+        this.outbox.done(item.id);
+      } else {
+        this.outbox.retry(item, Date.now(), result.error, result.retryAfterMs);
+        this.log.warn("effect failed, will retry", { build_key: build.key, effect: item.effect.kind, attempts: item.attempts + 1, error: result.error });
+      }
+    }
+    await this.schedule();
+  }
+
+  /** Merges fields an effect learned (check run id, Slack ts) into the stored build. */
+  remember(key: string, patch: Pick<Partial<Build>, "github" | "slack">): void {
+    const build = this.builds.get(key);
+    if (build) this.builds.put({ ...build, ...patch });
+  }
+
+  private async schedule(): Promise<void> {
+    const candidates = [this.outbox.nextAt(), nextTimer(this.builds.all())].filter((t): t is number => t !== undefined);
+    if (candidates.length === 0) return;
+    const at = Math.max(Date.now(), Math.min(...candidates));
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Test and operator helper: the outbox as it stands. */
+  async pendingEffects(): Promise<{ effect: Effect; attempts: number; last_error: string | null }[]> {
+    return this.outbox.pending().map((i) => ({ effect: i.effect, attempts: i.attempts, last_error: i.last_error }));
+  }
+}
+

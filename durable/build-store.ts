@@ -1,0 +1,51 @@
+/** The AppPublisher's SQLite tables: builds (one JSON record each) and seen delivery ids. */
+import type { Build } from "../lib/build.js";
+
+export class BuildStore {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS builds (
+      key TEXT PRIMARY KEY,
+      seq INTEGER NOT NULL,
+      branch TEXT NOT NULL,
+      build_id TEXT NOT NULL,
+      state TEXT NOT NULL,
+      data TEXT NOT NULL
+    )`);
+    // webhook-id of build events and X-GitHub-Delivery of clicks: idempotency keys (STYLE.md §8)
+    sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
+      id TEXT PRIMARY KEY,
+      build_key TEXT NOT NULL,
+      at INTEGER NOT NULL
+    )`);
+  }
+
+  all(): Build[] {
+    return this.sql.exec<{ data: string }>("SELECT data FROM builds ORDER BY seq").toArray().map((r) => JSON.parse(r.data) as Build);
+  }
+
+  get(key: string): Build | undefined {
+    const row = this.sql.exec<{ data: string }>("SELECT data FROM builds WHERE key = ?", key).toArray()[0];
+    return row ? (JSON.parse(row.data) as Build) : undefined;
+  }
+
+  put(build: Build): void {
+    this.sql.exec(
+      `INSERT INTO builds (key, seq, branch, build_id, state, data)
+       VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM builds), ?2, ?3, ?4, ?5)
+       ON CONFLICT(key) DO UPDATE SET state = excluded.state, data = excluded.data`,
+      build.key,
+      build.branch,
+      build.build_id,
+      build.state,
+      JSON.stringify(build),
+    );
+  }
+
+  delivery(id: string): string | undefined {
+    return this.sql.exec<{ build_key: string }>("SELECT build_key FROM deliveries WHERE id = ?", id).toArray()[0]?.build_key;
+  }
+
+  recordDelivery(id: string, buildKey: string, now: number): void {
+    this.sql.exec("INSERT OR IGNORE INTO deliveries (id, build_key, at) VALUES (?, ?, ?)", id, buildKey, now);
+  }
+}

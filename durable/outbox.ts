@@ -1,0 +1,85 @@
+/**
+ * A transactional outbox in Durable Object SQLite storage: effects are written in the same
+ * synchronous block as the state change that asked for them, and performed later from the alarm
+ * with capped exponential backoff. A crash between the two loses nothing.
+ */
+import { backoffMs, DEFAULT_BACKOFF } from "../lib/backoff.js";
+
+export interface OutboxItem<E> {
+  id: number;
+  effect: E;
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+}
+
+export class Outbox<E extends { kind: string; build_key?: string }> {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      kind TEXT NOT NULL,
+      dedupe TEXT,
+      effect TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_at INTEGER NOT NULL,
+      last_error TEXT
+    )`);
+    sql.exec("CREATE UNIQUE INDEX IF NOT EXISTS outbox_dedupe ON outbox(dedupe) WHERE dedupe IS NOT NULL");
+  }
+
+  /**
+   * Adds effects. Effects with a `dedupe` key (e.g. "sync the check run of build X") are kept
+   * once: a pending sync already brings the target up to date with whatever state it reads.
+   */
+  add(effects: readonly E[], now: number, dedupe: (e: E) => string | undefined = () => undefined): void {
+    for (const e of effects) {
+      const key = dedupe(e) ?? null;
+      this.sql.exec(
+        "INSERT INTO outbox (kind, dedupe, effect, next_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        e.kind,
+        key,
+        JSON.stringify(e),
+        now,
+      );
+    }
+  }
+
+  due(now: number, limit = 25): OutboxItem<E>[] {
+    return this.sql
+      .exec<{ id: number; effect: string; attempts: number; next_at: number; last_error: string | null }>(
+        "SELECT id, effect, attempts, next_at, last_error FROM outbox WHERE next_at <= ? ORDER BY id LIMIT ?",
+        now,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ id: r.id, effect: JSON.parse(r.effect) as E, attempts: r.attempts, next_at: r.next_at, last_error: r.last_error }));
+  }
+
+  /**
+   * Marks an item in flight: its dedupe key is released so a state change made while the effect
+   * runs queues a fresh sync instead of being swallowed by the one already on the wire.
+   */
+  start(id: number): void {
+    this.sql.exec("UPDATE outbox SET dedupe = NULL WHERE id = ?", id);
+  }
+
+  done(id: number): void {
+    this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+  }
+
+  /** Reschedules after a failure: the server's Retry-After when given, else backoff. Never dropped. */
+  retry(item: OutboxItem<E>, now: number, error: string, retryAfterMs?: number): void {
+    const attempts = item.attempts + 1;
+    const wait = Math.max(retryAfterMs ?? 0, backoffMs(Math.min(attempts, DEFAULT_BACKOFF.maxAttempts), DEFAULT_BACKOFF));
+    this.sql.exec("UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?", attempts, now + wait, error.slice(0, 500), item.id);
+  }
+
+  nextAt(): number | undefined {
+    const row = this.sql.exec<{ n: number | null }>("SELECT MIN(next_at) AS n FROM outbox").one();
+    return row.n ?? undefined;
+  }
+
+  pending(): OutboxItem<E>[] {
+    return this.due(Number.MAX_SAFE_INTEGER, 1000);
+  }
+}

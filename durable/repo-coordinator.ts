@@ -1,0 +1,346 @@
+/**
+ * RepoCoordinator Durable Object, key `<repo>`: the single writer for one repository. It batches
+ * queued builds into publish jobs, coalesces summary regeneration, polls the repo master (callbacks
+ * can be lost), reports progress to the AppPublishers and purges the CDN after each update.
+ * A thin shell over lib/coordinator: state is one JSON row; every change is load → pure fn → save.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { backoffMs } from "../lib/backoff.js";
+import { loadConfig, type RepoPolicy } from "../lib/config.js";
+import { applyPublishJob, applyUpdateJob, type FinishedUpdate, type Outcome } from "../lib/coordinator/job-outcome.js";
+import { earliestReady, enqueue, nextBatch } from "../lib/coordinator/queue.js";
+import { emptyState, type ActiveJob, type CoordinatorState, type QueuedBuild, type Timing } from "../lib/coordinator/state.js";
+import { updateDueAt } from "../lib/coordinator/update-schedule.js";
+import { createLogger, type Logger } from "../lib/log.js";
+import type { Actor } from "../lib/build.js";
+import { Job } from "../lib/repo-master-contract.js";
+import { Outbox } from "./outbox.js";
+import { publishService } from "./services.js";
+import { performCoordinatorEffect, type CoordinatorEffect } from "./coordinator-effects.js";
+
+export interface RepoUpdateRecord extends FinishedUpdate {
+  purge?: unknown;
+}
+
+export interface RepoView {
+  repo: string;
+  paused: boolean;
+  paused_reason?: string;
+  public_url?: string;
+  gpg_key_url?: string;
+  queue: { build_key: string; attempts: number; ready_at: string }[];
+  waiting_for_summary: { build_key: string; published_at: string }[];
+  next_update_at?: string;
+  running: { job_id: string; kind: string; phase: string; build_keys: string[]; failures: number }[];
+  repo_master: { reachable: boolean; down_since?: string };
+  recent_updates: RepoUpdateRecord[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export class RepoCoordinator extends DurableObject<Env> {
+  private readonly outbox: Outbox<CoordinatorEffect>;
+  private readonly log: Logger;
+  private ticking = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const sql = ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS coordinator (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)");
+    sql.exec("CREATE TABLE IF NOT EXISTS updates (update_id TEXT PRIMARY KEY, finished_at INTEGER NOT NULL, data TEXT NOT NULL)");
+    this.outbox = new Outbox<CoordinatorEffect>(sql);
+    this.log = createLogger({ component: "RepoCoordinator" }, loadConfig(env).LOG_LEVEL);
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  private load(repo?: string): CoordinatorState {
+    const row = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM coordinator WHERE id = 1").toArray()[0];
+    if (row) return JSON.parse(row.data) as CoordinatorState;
+    if (!repo) throw new Error("coordinator used before its repo is known");
+    return emptyState(repo);
+  }
+
+  private save(state: CoordinatorState): void {
+    this.ctx.storage.sql.exec("INSERT INTO coordinator (id, data) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data", JSON.stringify(state));
+  }
+
+  /** Applies a pure change to the freshly loaded state (other calls may have run during an await). */
+  private mutate<T>(fn: (s: CoordinatorState) => { state: CoordinatorState } & T, repo?: string): T {
+    const result = fn(this.load(repo));
+    this.save(result.state);
+    return result;
+  }
+
+  private policy(repo: string): RepoPolicy {
+    const p = loadConfig(this.env).REPOS[repo];
+    if (!p) throw new Error(`repo ${repo} is not in REPOS`);
+    return p;
+  }
+
+  private timing(repo: string): Timing {
+    const c = loadConfig(this.env);
+    const p = this.policy(repo);
+    return {
+      debounceMs: p.update_debounce_seconds * 1000,
+      maxWaitMs: p.update_max_wait_seconds * 1000,
+      batchSize: p.publish_batch_size,
+      retryBaseMs: c.RETRY_BASE_SECONDS * 1000,
+      retryMaxMs: c.RETRY_MAX_SECONDS * 1000,
+      maxAttempts: c.RETRY_MAX_ATTEMPTS,
+      pollMs: c.POLL_INTERVAL_SECONDS * 1000,
+      alertAfterMs: c.REPO_MASTER_ALERT_AFTER_MINUTES * 60_000,
+    };
+  }
+
+  // ---- RPC -----------------------------------------------------------------------------------
+
+  async enqueue(repo: string, item: Pick<QueuedBuild, "build_key" | "app_id" | "artifact">): Promise<void> {
+    this.mutate((s) => ({ state: enqueue(s, item, Date.now()) }), repo);
+    this.log.info("build queued", { repo, build_key: item.build_key });
+    await this.wake(Date.now());
+  }
+
+  /** A job reported by the agent's callback (verified by the webhook worker) or by a poll. */
+  async onJobEvent(repo: string, job: Job): Promise<void> {
+    this.finish(job, repo);
+    await this.wake(Date.now());
+  }
+
+  async pause(repo: string, actor: Actor, reason?: string): Promise<RepoView> {
+    this.mutate((s) => ({ state: { ...s, paused: true, paused_reason: reason ?? `paused by ${actor.name}` } }), repo);
+    this.log.info("repo paused", { repo, actor: actor.name });
+    return this.status(repo);
+  }
+
+  async resume(repo: string, actor: Actor): Promise<RepoView> {
+    this.mutate((s) => {
+      const { paused_reason: _r, ...rest } = s;
+      return { state: { ...rest, paused: false } };
+    }, repo);
+    this.log.info("repo resumed", { repo, actor: actor.name });
+    await this.wake(Date.now());
+    return this.status(repo);
+  }
+
+  async status(repo: string): Promise<RepoView> {
+    const s = this.load(repo);
+    const policy = this.policy(repo);
+    const due = updateDueAt(s, this.timing(repo));
+    const updates = this.ctx.storage.sql
+      .exec<{ data: string }>("SELECT data FROM updates ORDER BY finished_at DESC LIMIT 20")
+      .toArray()
+      .map((r) => JSON.parse(r.data) as RepoUpdateRecord);
+    return {
+      repo,
+      paused: s.paused,
+      ...(s.paused_reason ? { paused_reason: s.paused_reason } : {}),
+      ...(policy.public_url ? { public_url: policy.public_url } : {}),
+      ...(policy.gpg_key_url ? { gpg_key_url: policy.gpg_key_url } : {}),
+      queue: s.queue.map((q) => ({ build_key: q.build_key, attempts: q.attempts, ready_at: iso(q.ready_at) })),
+      waiting_for_summary: s.published.map((p) => ({ build_key: p.build_key, published_at: iso(p.published_at) })),
+      ...(due !== undefined && !s.update_job ? { next_update_at: iso(due) } : {}),
+      running: [s.publish_job, s.update_job]
+        .filter((j): j is ActiveJob => j !== undefined)
+        .map((j) => ({ job_id: j.job_id, kind: j.kind, phase: j.phase, build_keys: j.build_keys, failures: j.failures })),
+      repo_master: { reachable: s.agent_down_since === undefined, ...(s.agent_down_since ? { down_since: iso(s.agent_down_since) } : {}) },
+      recent_updates: updates,
+    };
+  }
+
+  // ---- the loop ------------------------------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    await this.tick();
+  }
+
+  /** One pass: advance jobs that are due, start new ones, perform effects, schedule the next pass. */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      const repo = this.load().repo;
+      const timing = this.timing(repo);
+      let s = this.load();
+      for (const job of [s.publish_job, s.update_job]) {
+        if (job && job.next_check_at <= Date.now()) await this.advance(job, timing);
+      }
+      s = this.load();
+      if (!s.paused && !s.publish_job && nextBatch(s, Date.now(), timing.batchSize).length > 0) await this.startPublish(timing);
+      s = this.load();
+      const due = updateDueAt(s, timing);
+      if (!s.paused && !s.update_job && due !== undefined && due <= Date.now()) await this.startUpdate();
+      await this.runEffects();
+    } catch (e) {
+      this.log.error("tick failed", { error: e instanceof Error ? e.message : String(e) });
+    } finally {
+      this.ticking = false;
+      await this.schedule();
+    }
+  }
+
+  private async startPublish(timing: Timing): Promise<void> {
+    const s = this.load();
+    const batch = nextBatch(s, Date.now(), timing.batchSize);
+    const jobId = `${s.repo}-publish-${s.seq + 1}`;
+    const byApp = new Map<string, string[]>();
+    for (const q of batch) byApp.set(q.app_id, [...(byApp.get(q.app_id) ?? []), q.build_key]);
+    const claimed = new Set<string>();
+    const decided = new Set<string>();
+    for (const [appId, keys] of byApp) {
+      try {
+        const stub = this.env.APP_PUBLISHER.get(this.env.APP_PUBLISHER.idFromName(`${s.repo}/${appId}`));
+        for (const b of await stub.claim(keys, jobId)) claimed.add(b.key);
+        keys.forEach((k) => decided.add(k));
+      } catch (e) {
+        this.log.warn("claim failed, will retry", { repo: s.repo, app_id: appId, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    this.mutate((cur) => {
+      const items = cur.queue.filter((q) => claimed.has(q.build_key));
+      // builds the publisher did not hand over were superseded or cancelled while they waited
+      const queue = cur.queue.filter((q) => !decided.has(q.build_key));
+      if (items.length === 0) return { state: { ...cur, queue } };
+      const job: ActiveJob = {
+        job_id: jobId,
+        kind: "publish",
+        phase: "submitting",
+        request: { job_id: jobId, kind: "publish", repo: cur.repo, builds: items.map((i) => ({ build_key: i.build_key, app_id: i.app_id, artifact: i.artifact })) },
+        build_keys: items.map((i) => i.build_key),
+        items,
+        created_at: Date.now(),
+        failures: 0,
+        next_check_at: Date.now(),
+      };
+      return { state: { ...cur, queue, publish_job: job, seq: cur.seq + 1 } };
+    });
+    const job = this.load().publish_job;
+    if (job?.job_id === jobId) await this.advance(job, timing);
+  }
+
+  private async startUpdate(): Promise<void> {
+    const timing = this.timing(this.load().repo);
+    const job = this.mutate((cur) => {
+      const jobId = `${cur.repo}-update-${cur.seq + 1}`;
+      const changed = [...new Set(cur.published.flatMap((p) => Object.keys(p.refs)))];
+      const policy = this.policy(cur.repo);
+      const j: ActiveJob = {
+        job_id: jobId,
+        kind: "update-repo",
+        phase: "submitting",
+        request: { job_id: jobId, kind: "update-repo", repo: cur.repo, options: { changed_refs: changed, ...(policy.generate_static_deltas !== undefined ? { generate_static_deltas: policy.generate_static_deltas } : {}) } },
+        build_keys: cur.published.map((p) => p.build_key),
+        items: [],
+        created_at: Date.now(),
+        failures: 0,
+        next_check_at: Date.now(),
+      };
+      return { state: { ...cur, update_job: j, seq: cur.seq + 1 }, job: j };
+    }).job;
+    await this.advance(job, timing);
+  }
+
+  /** Submits a job (same job_id until accepted) or polls it; failures back off. */
+  private async advance(job: ActiveJob, timing: Timing): Promise<void> {
+    const service = publishService(this.env);
+    const call = job.phase === "submitting" ? await service.submitJob(job.request) : await service.getJob(job.job_id);
+    const now = Date.now();
+    if (call.ok) {
+      this.mutate((s) => {
+        const { agent_down_since: _d, ...rest } = s;
+        return { state: this.patchJob({ ...rest, agent_down_alerted: false }, job.job_id, { phase: "running", failures: 0, next_check_at: now + timing.pollMs }) };
+      });
+      if (job.phase === "submitting") this.log.info("job submitted", { repo: job.request.repo, job_id: job.job_id, kind: job.kind, builds: job.build_keys.length });
+      const polled = Job.safeParse(call.value);
+      if (polled.success) this.finish(polled.data);
+      return;
+    }
+    const error = call.error;
+    if (!error.retryable && job.phase === "running" && error.status === 404) {
+      // the agent lost the job (new state dir?): submit it again under the same id
+      this.mutate((s) => ({ state: this.patchJob(s, job.job_id, { phase: "submitting", next_check_at: now }) }));
+      return;
+    }
+    if (!error.retryable) {
+      // the agent refused the request itself: resending cannot help; fail it as a job
+      const refused = { job_id: job.job_id, repo: job.request.repo, state: "failed" as const, error: `repo master refused the job: ${error.message}`, log_tail: [], created_at: iso(job.created_at), updated_at: iso(now), runs: 0 };
+      this.finish(job.kind === "publish" ? { ...refused, kind: "publish" } : { ...refused, kind: "update-repo" });
+      return;
+    }
+    const failures = job.failures + 1;
+    const wait = Math.max(error.retryAfterMs ?? 0, backoffMs(failures, { baseMs: timing.retryBaseMs, maxMs: timing.retryMaxMs, maxAttempts: timing.maxAttempts }));
+    const alert = this.mutate((s) => {
+      const since = s.agent_down_since ?? now;
+      const alertNow = !s.agent_down_alerted && now - since >= timing.alertAfterMs;
+      const state = this.patchJob({ ...s, agent_down_since: since, agent_down_alerted: s.agent_down_alerted || alertNow }, job.job_id, { failures, next_check_at: now + wait });
+      return { state, alert: alertNow ? `repo master for ${s.repo} unreachable since ${iso(since)}: ${error.message}` : undefined };
+    }).alert;
+    if (alert) this.outbox.add([{ kind: "alert", text: alert }], now);
+    this.log.warn("repo master call failed, will retry", { job_id: job.job_id, phase: job.phase, failures, wait_ms: wait, error: error.message });
+  }
+
+  private patchJob(s: CoordinatorState, jobId: string, patch: Partial<ActiveJob>): CoordinatorState {
+    if (s.publish_job?.job_id === jobId) return { ...s, publish_job: { ...s.publish_job, ...patch } };
+    if (s.update_job?.job_id === jobId) return { ...s, update_job: { ...s.update_job, ...patch } };
+    return s;
+  }
+
+  /** Applies a terminal job (poll or callback; the second arrival finds no active job and is a no-op). */
+  private finish(job: Job, repo?: string): void {
+    if (job.state !== "succeeded" && job.state !== "failed") return;
+    const now = Date.now();
+    const s = this.load(repo);
+    const timing = this.timing(s.repo);
+    const outcome: Outcome = job.kind === "publish" ? applyPublishJob(s, job, now, timing) : applyUpdateJob(s, job, now, timing);
+    if (outcome.state === s) return;
+    this.save(outcome.state);
+    const effects: CoordinatorEffect[] = outcome.reports.map((r) => ({ kind: "report", build_key: r.build_key, progress: r.progress }));
+    effects.push(...outcome.alerts.map((text): CoordinatorEffect => ({ kind: "alert", text })));
+    if (outcome.update) {
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO updates (update_id, finished_at, data) VALUES (?, ?, ?)", outcome.update.update_id, now, JSON.stringify(outcome.update));
+      if (outcome.update.ok) effects.push({ kind: "purge", update_id: outcome.update.update_id });
+    }
+    this.outbox.add(effects, now);
+    this.log.info("job finished", { repo: s.repo, job_id: job.job_id, kind: job.kind, state: job.state, reports: outcome.reports.length });
+  }
+
+  private async runEffects(): Promise<void> {
+    const repo = this.load().repo;
+    for (const item of this.outbox.due(Date.now())) {
+      this.outbox.start(item.id);
+      const result = await performCoordinatorEffect({ env: this.env, log: this.log, repo, policy: this.policy(repo), updates: this }, item.effect);
+      if (result.ok) this.outbox.done(item.id);
+      else this.outbox.retry(item, Date.now(), result.error, result.retryAfterMs);
+    }
+  }
+
+  /** Used by the purge effect: the update record, and where its purge report is kept. */
+  getUpdate(updateId: string): RepoUpdateRecord | undefined {
+    const row = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM updates WHERE update_id = ?", updateId).toArray()[0];
+    return row ? (JSON.parse(row.data) as RepoUpdateRecord) : undefined;
+  }
+
+  recordPurge(updateId: string, report: unknown): void {
+    const u = this.getUpdate(updateId);
+    if (u) this.ctx.storage.sql.exec("UPDATE updates SET data = ? WHERE update_id = ?", JSON.stringify({ ...u, purge: report }), updateId);
+  }
+
+  private async wake(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  private async schedule(): Promise<void> {
+    const row = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM coordinator WHERE id = 1").toArray()[0];
+    if (!row) return;
+    const s = JSON.parse(row.data) as CoordinatorState;
+    const timing = this.timing(s.repo);
+    const times: (number | undefined)[] = [s.publish_job?.next_check_at, s.update_job?.next_check_at, this.outbox.nextAt()];
+    if (!s.paused) {
+      if (!s.publish_job) times.push(earliestReady(s));
+      if (!s.update_job) times.push(updateDueAt(s, timing));
+    }
+    const next = times.filter((t): t is number => t !== undefined);
+    if (next.length > 0) await this.wake(Math.max(Date.now(), Math.min(...next)));
+  }
+}

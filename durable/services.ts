@@ -1,0 +1,8 @@
+/**
+ * The RPC services the Durable Objects call, typed by their contracts in lib/. `wrangler types`
+ * can only type a service binding by importing the worker's class, which would make durable/
+ * depend on workers/ (DESIGN.md: durable → lib only), so the contract type is applied here, once.
+ */
+import type { PublishService } from "../lib/publish-contract.js";
+
+export const publishService = (env: Env): PublishService => env.PUBLISH as unknown as PublishService;

@@ -1,0 +1,21 @@
+/**
+ * RPC contract of workers/publish, the only client of the repo-master agent. The RepoCoordinator
+ * depends on this interface; workers/publish implements it (DESIGN.md: durable → lib ← workers).
+ */
+import type { CreateJobRequest, Job, JobAccepted } from "./repo-master-contract.js";
+
+export interface RepoMasterError {
+  message: string;
+  /** false for caller faults the agent refused (4xx): resending the same job cannot help */
+  retryable: boolean;
+  status?: number;
+  code?: string;
+  retryAfterMs?: number;
+}
+
+export type RepoMasterCall<T> = { ok: true; value: T } | { ok: false; error: RepoMasterError };
+
+export interface PublishService {
+  submitJob(request: CreateJobRequest): Promise<RepoMasterCall<JobAccepted>>;
+  getJob(jobId: string): Promise<RepoMasterCall<Job>>;
+}

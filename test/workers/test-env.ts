@@ -1,0 +1,29 @@
+/** Configuration of the webhook worker in the workerd tests. Test-only secrets. */
+export const TEST_SECRETS = {
+  build: "whsec_dGVzdC1idWlsZC13ZWJob29rLXNlY3JldC0wMDAwMDE=",
+  buildRotated: "whsec_dGVzdC1idWlsZC13ZWJob29rLXNlY3JldC0wMDAwMDI=",
+  repoMaster: "whsec_dGVzdC1yZXBvLW1hc3Rlci1zZWNyZXQtMDAwMDAwMDE=",
+  operatorToken: "test-operator-token-0123456789",
+  githubWebhook: "test-github-webhook-secret",
+};
+
+export const TEST_REPOS = {
+  stable: { approval: "required", prevent_self_approval: true, approval_ttl_hours: 1, update_debounce_seconds: 0.2, update_max_wait_seconds: 1, public_url: "http://127.0.0.1:9/repo/stable", gpg_key_url: "http://127.0.0.1:9/repo/stable/key.gpg" },
+  beta: { approval: "auto", update_debounce_seconds: 0.5, update_max_wait_seconds: 2, publish_batch_size: 5 },
+  quorum: { approval: "required", approvals_required: 2 },
+  delayed: { approval: "delayed", auto_publish_after_hours: 0.5 },
+};
+
+export const TEST_ENV = {
+  REPOS: JSON.stringify(TEST_REPOS),
+  BUILD_WEBHOOK_SECRETS: `${TEST_SECRETS.build} ${TEST_SECRETS.buildRotated}`,
+  OPERATOR_TOKENS: `alice:${TEST_SECRETS.operatorToken}`,
+  REPO_MASTER_SECRET: TEST_SECRETS.repoMaster,
+  PIPELINE_URL: "https://flatgate.test",
+  LOG_LEVEL: "warn",
+  RETRY_BASE_SECONDS: "0.05",
+  RETRY_MAX_SECONDS: "0.2",
+  RETRY_MAX_ATTEMPTS: "3",
+  POLL_INTERVAL_SECONDS: "0.1",
+  REPO_MASTER_ALERT_AFTER_MINUTES: "0.001",
+};

@@ -1,0 +1,67 @@
+/**
+ * Two test layers (STYLE.md §9): `node` runs pure units, the repo-master agent against real
+ * ostree/flatpak/gpg and the end-to-end flow; `workers` runs the webhook worker and the Durable
+ * Objects in real workerd, with the internal workers loaded from their built bundles
+ * (`npm run build:aux`) and external services replaced by local servers from the global setup.
+ */
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+import { TEST_ENV } from "./test/workers/test-env.js";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/unit/**/*.test.ts", "test/agent/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async ({ inject }) => {
+            const fakeAgent = inject("fakeAgentUrl");
+            const saas = inject("saasUrl");
+            return {
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: { ...TEST_ENV, FAKE_AGENT_URL: fakeAgent, SAAS_URL: saas, ...TEST_ENV_URLS(saas) },
+                workers: [
+                  {
+                    name: "flatgate-publish",
+                    modules: true,
+                    scriptPath: "./dist/aux/publish/index.js",
+                    compatibilityDate: "2025-09-01",
+                    compatibilityFlags: ["nodejs_compat"],
+                    bindings: { REPO_MASTER_URL: fakeAgent, REPO_MASTER_SECRET: TEST_ENV.REPO_MASTER_SECRET, PIPELINE_URL: "http://127.0.0.1:9/" },
+                  },
+                  {
+                    name: "flatgate-purge",
+                    modules: true,
+                    scriptPath: "./dist/aux/purge/index.js",
+                    compatibilityDate: "2025-09-01",
+                    compatibilityFlags: ["nodejs_compat"],
+                    bindings: { FASTLY_API_TOKEN: "test-fastly-token", FASTLY_SERVICE_ID: "svc123", FASTLY_API_URL: `${saas}/fastly` },
+                  },
+                ],
+              },
+            };
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          globalSetup: ["./test/workers/global-setup.ts"],
+          testTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
+
+function TEST_ENV_URLS(saas: string) {
+  return { GITHUB_API_URL: `${saas}/github`, SLACK_API_URL: `${saas}/slack` };
+}

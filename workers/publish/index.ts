@@ -1,0 +1,38 @@
+/**
+ * flatgate-publish: RPC entrypoint (`PublishService` in lib/publish-contract.ts) used by the
+ * RepoCoordinator. No public routes.
+ */
+import { WorkerEntrypoint } from "cloudflare:workers";
+import type { PublishService, RepoMasterCall } from "../../lib/publish-contract.js";
+import type { CreateJobRequest, Job, JobAccepted } from "../../lib/repo-master-contract.js";
+import { loadPublishConfig } from "./config.js";
+import { RepoMasterClient } from "./repo-master-client.js";
+
+export default class Publish extends WorkerEntrypoint<Record<string, unknown>> implements PublishService {
+  private client(): RepoMasterClient | { error: string } {
+    const loaded = loadPublishConfig(this.env);
+    return loaded.ok ? new RepoMasterClient(loaded.config) : { error: loaded.message };
+  }
+
+  async submitJob(job: CreateJobRequest): Promise<RepoMasterCall<JobAccepted>> {
+    const c = this.client();
+    if ("error" in c) return { ok: false, error: { message: c.error, retryable: true } };
+    const withCallback = this.callbackUrl() && !job.callback_url ? { ...job, callback_url: this.callbackUrl() } : job;
+    return c.submitJob(withCallback);
+  }
+
+  async getJob(jobId: string): Promise<RepoMasterCall<Job>> {
+    const c = this.client();
+    if ("error" in c) return { ok: false, error: { message: c.error, retryable: true } };
+    return c.getJob(jobId);
+  }
+
+  private callbackUrl(): string | undefined {
+    const loaded = loadPublishConfig(this.env);
+    return loaded.ok && loaded.config.PIPELINE_URL ? `${loaded.config.PIPELINE_URL.replace(/\/+$/, "")}/v1/repo-master/events` : undefined;
+  }
+
+  override async fetch(): Promise<Response> {
+    return Response.json({ error: { code: "not_found", message: "flatgate-publish has no HTTP routes; it is reached by RPC" } }, { status: 404 });
+  }
+}

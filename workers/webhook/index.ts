@@ -1,0 +1,9 @@
+/** The webhook worker: public HTTP entry of Flatgate and host of its Durable Objects. */
+import { app } from "./app.js";
+
+export { AppPublisher } from "../../durable/app-publisher.js";
+export { RepoCoordinator } from "../../durable/repo-coordinator.js";
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

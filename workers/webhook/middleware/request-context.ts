@@ -1,0 +1,21 @@
+/**
+ * Per request: a request id (echoed as `x-request-id`), a JSON-lines logger carrying it, and the
+ * parsed configuration. A bad configuration fails here with a message naming the variable.
+ */
+import { createMiddleware } from "hono/factory";
+import { loadConfig } from "../../../lib/config.js";
+import { createLogger } from "../../../lib/log.js";
+import type { HonoEnv } from "../context.js";
+
+export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
+  const requestId = c.req.header("cf-ray") ?? c.req.header("x-request-id") ?? crypto.randomUUID();
+  const config = loadConfig(c.env);
+  const log = createLogger({ request_id: requestId }, config.LOG_LEVEL);
+  c.set("requestId", requestId);
+  c.set("config", config);
+  c.set("log", log);
+  const started = Date.now();
+  await next();
+  c.header("x-request-id", requestId);
+  log.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started });
+});

@@ -1,0 +1,36 @@
+/**
+ * `POST /v1/builds`: the signed build-complete intake (issue 2). Order matters: size cap, then the
+ * signature over the raw body, and only then is the body parsed.
+ */
+import { Hono } from "hono";
+import { BuildEvent, MAX_BODY_BYTES } from "../../../lib/build-event.js";
+import { AppError, invalidPayload } from "../../../lib/errors.js";
+import type { HonoEnv } from "../context.js";
+import { appPublisher } from "../publisher-stub.js";
+import { parseJson, readBody } from "../read-body.js";
+import { statusUrl } from "../status-url.js";
+import { verifyStandardWebhook } from "../verify-standard-webhook.js";
+
+export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
+  const config = c.get("config");
+  const body = await readBody(c.req.raw, MAX_BODY_BYTES);
+  const webhookId = await verifyStandardWebhook(config.BUILD_WEBHOOK_SECRETS, c.req.raw.headers, body);
+  const parsed = BuildEvent.safeParse(parseJson(body));
+  if (!parsed.success) throw invalidPayload(parsed.error.issues);
+  const event = parsed.data;
+  if (!config.REPOS[event.repo]) {
+    throw new AppError("unknown_repo", `repo "${event.repo}" is not configured; known repos: ${Object.keys(config.REPOS).join(", ")}`, [
+      { path: "repo", message: "unknown repo" },
+    ]);
+  }
+  const result = await appPublisher(c.env, event.repo, event.app_id).intake(event, webhookId);
+  const build = result.build;
+  if (result.outcome === "conflict") {
+    throw new AppError("conflicting_build", `build ${build.key} already exists with a different body; send a new build_id for a new build`, undefined, {
+      build: { key: build.key, state: build.state },
+    });
+  }
+  c.get("log").info("build intake", { build_key: build.key, outcome: result.outcome, state: build.state });
+  const view = { key: build.key, state: build.state, status_url: statusUrl(config.PIPELINE_URL ?? new URL(c.req.url).origin, build.repo, build.app_id, build.build_id) };
+  return result.outcome === "duplicate" ? c.json({ build: view, duplicate: true }, 200) : c.json({ build: view }, 202);
+});
