@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${config.error}\n`);
     process.exit(2);
   }
-  const agent = await startAgent(config.value, process.env);
+  await startAgent(config.value, process.env);
   // systemd stops us with SIGTERM: jobs still running are re-run on the next start
   for (const sig of ["SIGTERM", "SIGINT"] as const) {
     process.once(sig, () => {
@@ -102,7 +102,6 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   }
-  void agent;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

@@ -138,6 +138,23 @@ describe("publish then update-repo", () => {
     expect(job.log_tail.some((l) => l.includes("retrying"))).toBe(true);
   });
 
+  it("generates static deltas when asked and reports the changed delta indexes", async () => {
+    const build = await makeTestBuild({ dir: `${buildsDir}/a`, appId: APP, branch: "stable", marker: "second" });
+    const pub = await post({
+      job_id: "pub-2",
+      kind: "publish",
+      repo: REPO,
+      builds: [{ build_key: `${REPO}/${APP}/2`, app_id: APP, artifact: { url: build.repoPath, refs: build.refs } }],
+    });
+    expect(PublishResult.parse(pub.result).builds[0]).toMatchObject({ ok: true });
+    const job = await post({ job_id: "upd-deltas", kind: "update-repo", repo: REPO, options: { changed_refs: [], generate_static_deltas: true } });
+    expect(job.state, job.error).toBe("succeeded");
+    const paths = UpdateRepoResult.parse(job.result).changed_paths;
+    expect(paths).toContain(`refs/heads/${build.ref}`);
+    expect(paths.some((p) => p.startsWith("delta-indexes/")), paths.join(" ")).toBe(true);
+    expect(paths.some((p) => p.startsWith("deltas/"))).toBe(false);
+  });
+
   it("lists refs a caller says changed even when they moved before the first snapshot", async () => {
     const job = await post({ job_id: "upd-hint", kind: "update-repo", repo: REPO, options: { changed_refs: ["app/org.flatgate.Hello/x86_64/stable"] } });
     expect(UpdateRepoResult.parse(job.result).changed_paths).toContain("refs/heads/app/org.flatgate.Hello/x86_64/stable");
