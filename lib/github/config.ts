@@ -95,9 +95,10 @@ const GitHubEnv = z.object({
  * Parses the GitHub variables. None or only some of the required ones set → `configured:false`
  * (GitHub approval off). A set but unusable value (PKCS#1 key, non-numeric App ID, bad URL)
  * throws `ConfigError` naming the variable: that is a mistake, not a choice.
+ * Takes `object` so the generated `Env` interface (no index signature) fits.
  */
-export function parseGitHubConfig(env: Readonly<Record<string, unknown>>): GitHubConfig {
-  const missing = REQUIRED_GITHUB_VARS.filter((name) => blankToUndefined(env[name]) === undefined);
+export function parseGitHubConfig(env: object): GitHubConfig {
+  const missing = REQUIRED_GITHUB_VARS.filter((name) => blankToUndefined(Reflect.get(env, name)) === undefined);
   if (missing.length > 0) {
     const partly = missing.length < REQUIRED_GITHUB_VARS.length;
     return {
