@@ -23,8 +23,11 @@ export interface RunnerOptions {
   store: JobStore;
   log: Logger;
   retry: BackoffPolicy;
-  /** called once per finished job (the signed callback); failures are the callee's business */
-  notify: (job: Job) => Promise<unknown>;
+  /**
+   * called once per finished job (the signed callback) with the request it ran, whose
+   * `callback_url` says where to report; failures are the callee's business
+   */
+  notify: (job: Job, request: CreateJobRequest) => Promise<unknown>;
   now?: () => Date;
 }
 
@@ -149,7 +152,7 @@ export class JobRunner {
       state: stored.job.state,
       ...(stored.job.error ? { error: stored.job.error } : {}),
     });
-    this.track(this.opts.notify(stored.job).catch(() => undefined));
+    this.track(this.opts.notify(stored.job, stored.request).catch(() => undefined));
   }
 
   private async execute(stored: StoredJob, tail: LogTail): Promise<Job> {

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { BackoffPolicy } from "../lib/backoff.js";
-import { postJobEvent } from "./callback.js";
+import { callbackUrl, postJobEvent } from "./callback.js";
 import { loadConfig, runtimeFromEnv, type AgentConfig } from "./config.js";
 import { DEFAULT_IMPORT_RETRY } from "./import-build.js";
 import { JobRunner } from "./job-runner.js";
@@ -42,22 +42,23 @@ export async function startAgent(
   if (!runtime.ok) throw new Error(runtime.error);
   const { secrets, pipelineUrl } = runtime.value;
   const [signingSecret] = secrets;
-  if (!pipelineUrl) log("warn", "no pipeline_url / PIPELINE_URL: completions are not called back (the pipeline must poll)");
+  if (!pipelineUrl) log("info", "no pipeline_url / PIPELINE_URL: completions are called back only to jobs that carry a callback_url (otherwise the pipeline polls)");
   const runner = new JobRunner({
     config,
     store: new JobStore(config.state_dir),
     log,
     retry: options.retry ?? DEFAULT_IMPORT_RETRY,
-    notify: (job) =>
-      pipelineUrl && signingSecret
-        ? postJobEvent(job, {
-            pipelineUrl,
-            secret: signingSecret,
-            log,
-            ...(options.callbackAttempts ? { attempts: options.callbackAttempts } : {}),
-            ...(options.callbackBaseDelayMs ? { baseDelayMs: options.callbackBaseDelayMs } : {}),
-          })
-        : Promise.resolve(false),
+    notify: (job, request) => {
+      const url = callbackUrl(request, pipelineUrl);
+      if (!url || !signingSecret) return Promise.resolve(false);
+      return postJobEvent(job, {
+        url,
+        secret: signingSecret,
+        log,
+        ...(options.callbackAttempts ? { attempts: options.callbackAttempts } : {}),
+        ...(options.callbackBaseDelayMs ? { baseDelayMs: options.callbackBaseDelayMs } : {}),
+      });
+    },
   });
   const app = createApp({ config, runner, secrets, replays: new ReplayCache(), log });
   const server = await listen(app.fetch, config.listen.host, config.listen.port);
