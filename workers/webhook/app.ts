@@ -7,6 +7,8 @@ import type { HonoEnv } from "./context.js";
 import { requestContext } from "./middleware/request-context.js";
 import { apps } from "./routes/apps.js";
 import { builds } from "./routes/builds.js";
+import { repoMasterEvents } from "./routes/repo-master-events.js";
+import { repos } from "./routes/repos.js";
 
 export const app = new Hono<HonoEnv>();
 
@@ -14,6 +16,8 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.use("/v1/*", requestContext);
 app.route("/", builds);
 app.route("/", apps);
+app.route("/", repos);
+app.route("/", repoMasterEvents);
 
 app.notFound((c) => c.json(new AppError("not_found", `no route ${c.req.method} ${c.req.path}; see README "API"`).toJSON(), 404));
 

@@ -1,0 +1,162 @@
+/**
+ * The RepoCoordinator in real workerd against a stand-in repo master (test/fixtures/fake-repo-master.ts,
+ * real contract and signatures): batching, coalescing, lost callbacks, outages, pause/resume.
+ */
+import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import { signedHeaders } from "../../lib/standard-webhooks.js";
+import { control, coordinatorStub, fakeAgent, json, makeEvent, operator, postBuild } from "./helpers.js";
+import { TEST_SECRETS } from "./test-env.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function betaBuild(app: string, buildId?: string) {
+  const e = makeEvent({ repo: "beta", app_id: app, branch: "beta", ...(buildId ? { build_id: buildId } : {}) });
+  e.artifact.refs = { [`app/${app}/x86_64/beta`]: "e".repeat(64) };
+  expect((await postBuild(e)).status).toBe(202);
+  return e;
+}
+
+async function buildState(e: { repo: string; app_id: string; build_id: string }) {
+  return (await json(await operator("GET", `/v1/repos/${e.repo}/apps/${e.app_id}/builds/${e.build_id}`))).build;
+}
+
+/** Drives alarms (the clock runs for real; intervals in test-env are tens of milliseconds). */
+async function until(check: () => Promise<boolean>, what: string, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await runDurableObjectAlarm(coordinatorStub("beta"));
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function agentJobs(): Promise<{ jobs: any[]; requests: any[]; log: any[] }> {
+  return (await fetch(`${fakeAgent()}/__control/jobs`)).json() as any;
+}
+
+beforeEach(async () => {
+  await control(fakeAgent(), "reset");
+});
+
+describe("RepoCoordinator", () => {
+  it("publishes a burst of approvals in batches and coalesces the summary regeneration", async () => {
+    const builds = [];
+    for (let i = 0; i < 12; i++) builds.push(await betaBuild(`org.example.Burst${i}`));
+    await until(async () => (await Promise.all(builds.map(buildState))).every((b) => b.state === "live"), "12 builds live");
+    const { requests } = await agentJobs();
+    const publishes = requests.filter((r) => r.kind === "publish");
+    const updates = requests.filter((r) => r.kind === "update-repo");
+    // batch size 5 → at least 3 publish jobs, each of at most 5 builds
+    expect(publishes.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...publishes.map((p) => p.builds.length))).toBeLessThanOrEqual(5);
+    expect(publishes.flatMap((p) => p.builds.map((b: any) => b.build_key)).sort()).toEqual(builds.map((b) => `beta/${b.app_id}/${b.build_id}`).sort());
+    // 12 publishes → a handful of regenerations, not 12
+    expect(updates.length).toBeGreaterThanOrEqual(1);
+    expect(updates.length).toBeLessThanOrEqual(4);
+    const b = await buildState(builds[0]!);
+    expect(b.live.summary_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(b.published_refs)).toEqual([`app/${builds[0]!.app_id}/x86_64/beta`]);
+    const view = await json(await operator("GET", "/v1/repos/beta"));
+    expect(view.queue).toEqual([]);
+    expect(view.recent_updates[0]).toMatchObject({ ok: true });
+  });
+
+  it("recovers a lost callback by polling (the agent's callback goes nowhere in these tests)", async () => {
+    await control(fakeAgent(), "mode", { hold: true });
+    const e = await betaBuild("org.example.Poll");
+    await until(async () => (await agentJobs()).jobs.some((j) => j.kind === "publish"), "a publish job");
+    expect((await buildState(e)).state).toBe("publishing");
+    await control(fakeAgent(), "mode", { hold: false });
+    await until(async () => (await buildState(e)).state === "live", "live after polling");
+    const gets = (await agentJobs()).log.filter((l) => l.method === "GET");
+    expect(gets.length).toBeGreaterThan(1);
+  });
+
+  it("accepts a signed callback and refuses an unsigned one", async () => {
+    await control(fakeAgent(), "mode", { hold: true });
+    const e = await betaBuild("org.example.Callback");
+    await until(async () => (await agentJobs()).jobs.some((j) => j.kind === "publish" && j.state === "running"), "a running job");
+    const job = (await agentJobs()).jobs.find((j) => j.kind === "publish");
+    const done = await (await fetch(`${fakeAgent()}/__control/complete/${job.job_id}`, { method: "POST" })).json();
+    const body = JSON.stringify(done);
+    const { SELF } = await import("cloudflare:test");
+    const bad = await SELF.fetch("https://flatgate.test/v1/repo-master/events", { method: "POST", body });
+    expect(bad.status).toBe(401);
+    const forged = await SELF.fetch("https://flatgate.test/v1/repo-master/events", { method: "POST", body, headers: { ...(await signedHeaders(TEST_SECRETS.build, body)) } });
+    expect(forged.status).toBe(401);
+    const ok = await SELF.fetch("https://flatgate.test/v1/repo-master/events", { method: "POST", body, headers: { ...(await signedHeaders(TEST_SECRETS.repoMaster, body)) } });
+    expect(ok.status).toBe(200);
+    // the callback alone finished the job at the coordinator, before any further poll
+    const view = await json(await operator("GET", "/v1/repos/beta"));
+    expect(view.running.filter((j: any) => j.kind === "publish")).toEqual([]);
+    expect(view.waiting_for_summary.map((w: any) => w.build_key)).toContain(`beta/${e.app_id}/${e.build_id}`);
+    await control(fakeAgent(), "mode", { hold: false });
+    await until(async () => (await buildState(e)).state === "live", "live");
+  });
+
+  it("keeps retrying while the agent is down, alerts, and publishes when it is back", async () => {
+    await control(fakeAgent(), "mode", { down: true });
+    const e = await betaBuild("org.example.Outage");
+    await until(async () => (await agentJobs()).log.length >= 3, "several failed submits");
+    const view = await json(await operator("GET", "/v1/repos/beta"));
+    expect(view.repo_master.reachable).toBe(false);
+    expect(view.running[0]).toMatchObject({ kind: "publish", phase: "submitting" });
+    expect(view.running[0].failures).toBeGreaterThanOrEqual(2);
+    await control(fakeAgent(), "mode", { down: false });
+    await until(async () => (await buildState(e)).state === "live", "live after the outage");
+    expect((await json(await operator("GET", "/v1/repos/beta"))).repo_master.reachable).toBe(true);
+  });
+
+  it("fails a build with a permanent error at once, retries a transient one, and an operator can retry the failed one", async () => {
+    const bad = await betaBuild("org.example.Tampered");
+    const flaky = await betaBuild("org.example.Flaky");
+    const good = await betaBuild("org.example.Good");
+    await control(fakeAgent(), "mode", { fail: { [`beta/${bad.app_id}/${bad.build_id}`]: "permanent", [`beta/${flaky.app_id}/${flaky.build_id}`]: "transient" } });
+    await until(async () => (await buildState(good)).state === "live" && (await buildState(flaky)).state === "live", "good and flaky live");
+    const b = await buildState(bad);
+    expect(b.state).toBe("failed");
+    expect(b.reason).toContain("integrity");
+    const f = await buildState(flaky);
+    expect(f.history.some((h: any) => h.from === "publishing" && h.to === "queued")).toBe(true);
+    // an operator retries the failed build
+    const retried = await operator("POST", `/v1/repos/beta/apps/${bad.app_id}/builds/${bad.build_id}/retry`);
+    expect(retried.status).toBe(200);
+    await until(async () => (await buildState(bad)).state === "live", "retried build live");
+  });
+
+  it("pause stops new publishing; resume restarts it", async () => {
+    const paused = await json(await operator("POST", "/v1/repos/beta/pause", { reason: "disk swap" }));
+    expect(paused).toMatchObject({ paused: true, paused_reason: "disk swap" });
+    const e = await betaBuild("org.example.Paused");
+    await sleep(300);
+    await runDurableObjectAlarm(coordinatorStub("beta"));
+    expect((await buildState(e)).state).toBe("queued");
+    expect((await agentJobs()).requests).toEqual([]);
+    const view = await json(await operator("GET", "/v1/repos/beta"));
+    expect(view.queue.map((q: any) => q.build_key)).toContain(`beta/${e.app_id}/${e.build_id}`);
+    expect((await json(await operator("POST", "/v1/repos/beta/resume"))).paused).toBe(false);
+    await until(async () => (await buildState(e)).state === "live", "live after resume");
+  });
+
+  it("a build superseded while queued is dropped from the queue", async () => {
+    await operator("POST", "/v1/repos/beta/pause");
+    const app = "org.example.Replaced";
+    const first = await betaBuild(app, "1");
+    const second = await betaBuild(app, "2");
+    expect((await buildState(first)).state).toBe("superseded");
+    await operator("POST", "/v1/repos/beta/resume");
+    await until(async () => (await buildState(second)).state === "live", "second live");
+    const keys = (await agentJobs()).requests.filter((r) => r.kind === "publish").flatMap((r) => r.builds.map((b: any) => b.build_key));
+    expect(keys).toEqual([`beta/${app}/2`]);
+  });
+
+  it("repo endpoints need a token and a known repo", async () => {
+    const { SELF } = await import("cloudflare:test");
+    expect((await SELF.fetch("https://flatgate.test/v1/repos/beta")).status).toBe(401);
+    expect((await operator("GET", "/v1/repos/nightly")).status).toBe(404);
+    const stable = await json(await operator("GET", "/v1/repos/stable"));
+    expect(stable).toMatchObject({ repo: "stable", public_url: "http://127.0.0.1:9/repo/stable", gpg_key_url: "http://127.0.0.1:9/repo/stable/key.gpg", paused: false });
+  });
+});
