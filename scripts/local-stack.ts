@@ -1,0 +1,124 @@
+/**
+ * The whole pipeline on one machine (issue 3 "Local stack and demo"): the repo-master agent
+ * in-process against development repositories, and the three workers under `wrangler dev`.
+ * Shared by `npm start` (scripts/dev.ts), `npm run demo` and the end-to-end test.
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "../repo-master/logger.js";
+import { startDevAgent, type DevAgent } from "./dev-agent.js";
+import { ensureDevVars, loadWorkerVars, type VarsSource, type WorkerName } from "./dev-vars.js";
+import type { Vars } from "./dotenv.js";
+import { ensureTools } from "./ensure-tools.js";
+import { stackVars, type RepoInfo } from "./stack-vars.js";
+import { assertPortFree, startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface LocalStackOptions {
+  /** the webhook worker (default 8787) */
+  port?: number;
+  /** the repo-master agent, which also serves the repos (default 8790) */
+  agentPort?: number;
+  /** dev repos, keys, agent state, generated configs (default .flatgate/) */
+  stateDir?: string;
+  /** wrangler's local state: Durable Objects (default .wrangler/state) */
+  persistTo?: string;
+  /** where configuration comes from (default: the developer's .dev.vars, created when missing) */
+  vars?: VarsSource;
+  log?: (line: string) => void;
+}
+
+export interface StackSecrets {
+  /** the first of BUILD_WEBHOOK_SECRETS: what a build worker signs with */
+  buildWebhookSecret: string;
+  /** the first OPERATOR_TOKENS entry */
+  operator: { name: string; token: string };
+  repoMasterSecret: string;
+}
+
+export interface LocalStack {
+  pipelineUrl: string;
+  agentUrl: string;
+  secrets: StackSecrets;
+  repos: (RepoInfo & { publicKeyPath: string })[];
+  stateDir: string;
+  /** the agent's combined config (for `npm run repo-master -- --config …`) */
+  agentConfigPath: string;
+  /** the variables each worker runs with (for the banner: which integrations are configured) */
+  vars: Record<WorkerName, Vars>;
+  /** which .dev.vars files were created from their examples in this run */
+  createdVarsFiles: string[];
+  /** per worker, the variables this run overrides (other ports than the files say) */
+  overridden: Record<WorkerName, string[]>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const port = opts.port ?? 8787;
+  const agentPort = opts.agentPort ?? 8790;
+  const stateDir = path.resolve(ROOT, opts.stateDir ?? ".flatgate");
+  const persistTo = path.resolve(ROOT, opts.persistTo ?? ".wrangler/state");
+  const source = opts.vars ?? "dev-vars";
+  const pipelineUrl = `http://127.0.0.1:${port}`;
+  const agentUrl = `http://127.0.0.1:${agentPort}`;
+
+  await ensureTools(log);
+  const createdVarsFiles = source === "dev-vars" ? await ensureDevVars(ROOT) : [];
+  for (const f of createdVarsFiles) log(`[stack] created ${f} from its example (development values)`);
+  const files = await loadWorkerVars(ROOT, source);
+  const wired = stackVars({ webhook: files.webhook.vars, publish: files.publish.vars, purge: files.purge.vars }, { pipelineUrl, agentUrl });
+  if (!wired.ok) throw new Error(wired.error);
+  const { vars, changed, repos, repoMasterSecret } = wired.value;
+  const secrets = readSecrets(vars.webhook, repoMasterSecret);
+
+  // fail on a busy port before generating keys or starting anything
+  await assertPortFree(port, "PORT");
+  const agentLog: Logger = (level, msg, fields = {}) => log(`[agent] ${JSON.stringify({ level, msg, ...fields })}`);
+  let agent: DevAgent | undefined;
+  let wrangler: WranglerDev | undefined;
+  const stop = async () => {
+    await wrangler?.stop();
+    wrangler = undefined;
+    await agent?.stop();
+    agent = undefined;
+  };
+  try {
+    agent = await startDevAgent({ stateDir, repoNames: repos.map((r) => r.name), port: agentPort, pipelineUrl, secret: repoMasterSecret, log: agentLog });
+    log(`[stack] repo-master agent on ${agent.url} (repos: ${repos.map((r) => r.name).join(", ")})`);
+    // a worker whose file already holds the right values runs from it; the others get generated ones
+    const generatedVars: Partial<Record<WorkerName, Vars>> = {};
+    for (const name of ["webhook", "publish", "purge"] as const) {
+      if (source === "examples" || changed[name].length > 0) generatedVars[name] = vars[name];
+      if (changed[name].length > 0) log(`[stack] ${name}: this run uses its own ${changed[name].join(", ")}`);
+    }
+    wrangler = await startWranglerDev({ root: ROOT, port, persistTo, stateDir, generatedVars, log });
+    log(`[stack] pipeline on ${wrangler.url}`);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const devAgent = agent;
+  return {
+    pipelineUrl,
+    agentUrl: devAgent.url,
+    secrets,
+    repos: repos.map((r) => ({ ...r, publicKeyPath: devAgent.repos[r.name]!.publicKeyPath })),
+    stateDir,
+    agentConfigPath: devAgent.configPath,
+    vars,
+    createdVarsFiles,
+    overridden: changed,
+    stop,
+  };
+}
+
+function readSecrets(webhook: Vars, repoMasterSecret: string): StackSecrets {
+  const buildWebhookSecret = (webhook.BUILD_WEBHOOK_SECRETS ?? "").split(/\s+/).find(Boolean);
+  if (!buildWebhookSecret) throw new Error(".dev.vars has no BUILD_WEBHOOK_SECRETS (copy it from .dev.vars.example)");
+  const pair = (webhook.OPERATOR_TOKENS ?? "").split(/\s+/).find((p) => p.includes(":"));
+  if (!pair) throw new Error(".dev.vars has no OPERATOR_TOKENS name:token pair (copy it from .dev.vars.example)");
+  const i = pair.indexOf(":");
+  return { buildWebhookSecret, operator: { name: pair.slice(0, i), token: pair.slice(i + 1) }, repoMasterSecret };
+}
