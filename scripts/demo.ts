@@ -122,7 +122,8 @@ async function main(): Promise<number> {
     say(timeline(live, t0).join("\n"));
     say(`  ${secs(tVerified - t0)}  client: signed summary lists ${build.ref} = ${check.summaryCommit?.slice(0, 12) ?? "(missing)"} (${tVerified - tClient} ms)`);
     say(`\nostree remote summary (gpg-verify-summary=true, key from ${repo.gpg_key_url}):`);
-    say(check.summaryText.split("\n").filter((l) => l.trim()).map((l) => `  | ${l}`).join("\n"));
+    const shown = /^\s*\*|Latest Commit|^\s+[0-9a-f]{64}$|Collection ID|GPG:|Signature made|Good signature/;
+    say(check.summaryText.split("\n").filter((l) => shown.test(l)).map((l) => `  | ${l}`).join("\n"));
     say("");
     if (!ok) {
       say(`FAILED: the build reports ${commit}, the signed summary lists ${check.summaryCommit ?? "nothing"}, the client pulled ${check.pulledCommit}`);

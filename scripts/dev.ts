@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { ROOT, startLocalStack, type LocalStack } from "./local-stack.js";
+import { watchLauncher } from "./watch-launcher.js";
 
 function intEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -49,13 +50,16 @@ function banner(stack: LocalStack): string {
 async function main(): Promise<void> {
   const port = intEnv("PORT", 8787);
   const agentPort = intEnv("AGENT_PORT", 8790);
-  const stack = await startLocalStack({ port, agentPort, ...(process.env.FLATGATE_STATE_DIR ? { stateDir: process.env.FLATGATE_STATE_DIR } : {}) });
-  process.stdout.write(`${banner(stack)}\n`);
+  let stack: LocalStack | undefined;
+  let stopRequested: string | undefined;
   let stopping = false;
-  const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+  const shutdown = (why: string) => {
+    stopRequested ??= why;
+    // a signal during startup is honoured as soon as the stack is up (wrangler is in its own
+    // process group: dying now would leave it running)
+    if (!stack || stopping) return;
     stopping = true;
-    process.stderr.write(`[stack] ${signal}: stopping\n`);
+    process.stderr.write(`[stack] ${why}: stopping\n`);
     stack.stop().then(
       () => {
         process.stderr.write("[stack] stopped\n");
@@ -67,9 +71,12 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on("SIGINT", shutdown);
-  process.on("SIGTERM", shutdown);
-  process.on("SIGHUP", shutdown);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => shutdown(signal));
+  watchLauncher(() => shutdown("npm exited"));
+
+  stack = await startLocalStack({ port, agentPort, ...(process.env.FLATGATE_STATE_DIR ? { stateDir: process.env.FLATGATE_STATE_DIR } : {}) });
+  if (stopRequested) return shutdown(stopRequested);
+  process.stdout.write(`${banner(stack)}\n`);
 }
 
 main().catch((e: unknown) => {
