@@ -3,6 +3,8 @@
  * in-process against development repositories, and the three workers under `wrangler dev`.
  * Shared by `npm start` (scripts/dev.ts), `npm run demo` and the end-to-end test.
  */
+import { existsSync } from "node:fs";
+import { rename } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../repo-master/logger.js";
@@ -84,6 +86,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     await agent?.stop();
     agent = undefined;
   };
+  await retireStaleAgentJobs(persistTo, stateDir, log);
   try {
     agent = await startDevAgent({ stateDir, repoNames: repos.map((r) => r.name), port: agentPort, pipelineUrl, secret: repoMasterSecret, log: agentLog });
     log(`[stack] repo-master agent on ${agent.url} (repos: ${repos.map((r) => r.name).join(", ")})`);
@@ -112,6 +115,20 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     overridden: changed,
     stop,
   };
+}
+
+/**
+ * The coordinator numbers its jobs per repo (`stable-publish-1`, …) in its Durable Object
+ * storage. After `.wrangler/state` is deleted it counts from 1 again, and the agent, which
+ * kept its jobs, refuses the reused ids with 409 conflicting_job (one publish attempt lost per
+ * collision). Jobs of a pipeline whose state is gone mean nothing: move them aside.
+ */
+async function retireStaleAgentJobs(persistTo: string, stateDir: string, log: (line: string) => void): Promise<void> {
+  const jobs = path.join(stateDir, "agent", "jobs");
+  if (existsSync(persistTo) || !existsSync(jobs)) return;
+  const aside = path.join(stateDir, "agent", `jobs-before-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  await rename(jobs, aside);
+  log(`[stack] ${path.relative(ROOT, persistTo)} is new: moved the agent's old jobs to ${path.relative(ROOT, aside)} (their ids would collide)`);
 }
 
 function readSecrets(webhook: Vars, repoMasterSecret: string): StackSecrets {
