@@ -26,14 +26,14 @@ function banner(stack: LocalStack): string {
   const slack = Boolean((w.SLACK_BOT_TOKEN && w.SLACK_CHANNEL) || w.SLACK_WEBHOOK_URL);
   const cdn = [p.FASTLY_API_TOKEN && p.FASTLY_SERVICE_ID ? "Fastly" : "", p.CLOUDFLARE_API_TOKEN && p.CLOUDFLARE_ZONE_ID ? "Cloudflare" : ""].filter(Boolean);
   const repoLines = stack.repos.flatMap((r) => [
-    `  ${r.name.padEnd(8)} ${r.public_url}   (approval: ${r.approval})`,
-    `           flatpak remote-add --user --gpg-import=${rel(r.publicKeyPath)} flatgate-${r.name} ${r.public_url}`,
+    `  ${r.name.padEnd(10)} ${r.public_url}   (approval: ${r.approval}, key ${r.gpg_key_url})`,
+    `             flatpak remote-add --user --gpg-import=${rel(r.publicKeyPath)} flatgate-${r.name} ${r.public_url}`,
   ]);
   return [
     "",
     "Flatgate is running locally (development values only).",
-    `  pipeline   ${stack.pipelineUrl}        (POST /v1/builds, GET /v1/repos/<repo>)`,
-    `  repo master ${stack.agentUrl}       (config ${rel(stack.agentConfigPath)})`,
+    `  pipeline     ${stack.pipelineUrl}   (POST /v1/builds, GET /v1/repos/<repo>, operator API)`,
+    `  repo master  ${stack.agentUrl}   (config ${rel(stack.agentConfigPath)}, state ${rel(path.join(stack.stateDir, "agent"))})`,
     "repositories (served read-only by the agent, signed with a development key):",
     ...repoLines,
     "secrets (development only):",
