@@ -6,7 +6,7 @@
  */
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { TEST_ENV } from "./test/workers/test-env.js";
+import { TEST_ENV, TEST_REPOS } from "./test/workers/test-env.js";
 
 export default defineConfig({
   test: {
@@ -28,7 +28,17 @@ export default defineConfig({
             return {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { ...TEST_ENV, FAKE_AGENT_URL: fakeAgent, SAAS_URL: saas, ...TEST_ENV_URLS(saas) },
+                bindings: {
+                  ...TEST_ENV,
+                  // the stable repo's public URL is the fake edge, so purge verification has somewhere to look
+                  REPOS: JSON.stringify({ ...TEST_REPOS, stable: { ...TEST_REPOS.stable, public_url: `${saas}/edge/stable`, gpg_key_url: `${saas}/edge/stable/key.gpg` } }),
+                  FAKE_AGENT_URL: fakeAgent,
+                  SAAS_URL: saas,
+                  CHECK_RUN_EXAMPLES: JSON.stringify(inject("checkRunExamples")),
+                  GITHUB_APP_PRIVATE_KEY: inject("githubAppKey"),
+                  GITHUB_API_URL: `${saas}/github`,
+                  SLACK_API_URL: `${saas}/slack`,
+                },
                 workers: [
                   {
                     name: "flatgate-publish",
@@ -36,7 +46,7 @@ export default defineConfig({
                     scriptPath: "./dist/aux/publish/index.js",
                     compatibilityDate: "2025-09-01",
                     compatibilityFlags: ["nodejs_compat"],
-                    bindings: { REPO_MASTER_URL: fakeAgent, REPO_MASTER_SECRET: TEST_ENV.REPO_MASTER_SECRET, PIPELINE_URL: "http://127.0.0.1:9/" },
+                    bindings: { REPO_MASTER_URL: fakeAgent, REPO_MASTER_SECRET: TEST_ENV.REPO_MASTER_SECRET, PIPELINE_URL: `${saas}/pipeline` },
                   },
                   {
                     name: "flatgate-purge",
@@ -61,7 +71,3 @@ export default defineConfig({
     ],
   },
 });
-
-function TEST_ENV_URLS(saas: string) {
-  return { GITHUB_API_URL: `${saas}/github`, SLACK_API_URL: `${saas}/slack` };
-}

@@ -14,7 +14,7 @@ import { applyPublishProgress, type PublishProgress } from "../lib/publisher/pub
 import { receiveBuild } from "../lib/publisher/receive-build.js";
 import { nextTimer, runDueTimers } from "../lib/publisher/timers.js";
 import { BuildStore } from "./build-store.js";
-import { Outbox } from "./outbox.js";
+import { Outbox, type OutboxItem } from "./outbox.js";
 import { performPublisherEffect } from "./publisher-effects.js";
 
 export type IntakeResult =
@@ -153,7 +153,19 @@ export class AppPublisher extends DurableObject<Env> {
       this.log.info("timer fired", { build_key: b.key, state: b.state });
     }
     this.outbox.add(due.effects, now.getTime(), dedupe);
-    for (const item of this.outbox.due(now.getTime())) {
+    // One lane per service, run side by side: Slack pacing (~1 message a second) or a GitHub
+    // outage must never hold up the hand-over to the coordinator. Order is kept within a lane.
+    const lanes = new Map<string, OutboxItem<Effect>[]>();
+    for (const item of this.outbox.due(now.getTime(), 100)) {
+      const lane = item.effect.kind === "slack_reply" ? "slack" : item.effect.kind;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
+    }
+    await Promise.all([...lanes.values()].map((items) => this.runLane(items)));
+    await this.schedule();
+  }
+
+  private async runLane(items: OutboxItem<Effect>[]): Promise<void> {
+    for (const item of items) {
       const build = item.effect.build_key ? this.builds.get(item.effect.build_key) : undefined;
       if (!build) {
         this.outbox.done(item.id);
@@ -168,7 +180,6 @@ export class AppPublisher extends DurableObject<Env> {
         this.log.warn("effect failed, will retry", { build_key: build.key, effect: item.effect.kind, attempts: item.attempts + 1, error: result.error });
       }
     }
-    await this.schedule();
   }
 
   /** Merges fields an effect learned (check run id, Slack ts) into the stored build. */

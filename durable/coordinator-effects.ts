@@ -6,7 +6,11 @@ import type { RepoPolicy } from "../lib/config.js";
 import type { Logger } from "../lib/log.js";
 import type { PublishProgress } from "../lib/publisher/publish-progress.js";
 import { splitBuildKey } from "../lib/ids.js";
+import type { PurgeReport } from "../lib/purge/contract.js";
+import { postAlert } from "../lib/slack/sync-build-message.js";
+import { slackClient } from "./integrations.js";
 import type { EffectResult } from "./publisher-effects.js";
+import { purgeService } from "./services.js";
 
 export type CoordinatorEffect =
   | { kind: "report"; build_key: string; progress: PublishProgress }
@@ -18,9 +22,11 @@ export interface CoordinatorEffectContext {
   log: Logger;
   repo: string;
   policy: RepoPolicy;
+  /** queues a repo-level alert (its own outbox effect, so a Slack outage does not lose it) */
+  alert(text: string): void;
   updates: {
-    getUpdate(updateId: string): { result?: { summary_sha256: string; changed_paths: string[] } } | undefined;
-    recordPurge(updateId: string, report: unknown): void;
+    getUpdate(updateId: string): { result?: { summary_sha256: string; changed_paths: string[] }; purge?: PurgeReport } | undefined;
+    recordPurge(updateId: string, report: PurgeReport): void;
   };
 }
 
@@ -35,12 +41,38 @@ export async function performCoordinatorEffect(ctx: CoordinatorEffectContext, ef
         return { ok: true };
       }
       case "purge":
-        return { ok: true };
-      case "alert":
+        return await purge(ctx, effect.update_id);
+      case "alert": {
         ctx.log.error("repo alert", { repo: ctx.repo, alert: effect.text });
-        return { ok: true };
+        const client = slackClient(ctx.env);
+        if (!client) return { ok: true };
+        const sent = await postAlert(client, ctx.repo, effect.text);
+        if (sent.ok || !sent.error.retryable) return { ok: true };
+        return { ok: false, error: sent.error.message, ...(sent.error.retryAfterMs !== undefined ? { retryAfterMs: sent.error.retryAfterMs } : {}) };
+      }
     }
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e) };
   }
+}
+
+/**
+ * Purges the CDN for one summary update (issue 5). Idempotent per update id: a recorded report
+ * is never redone. A purge that fails after the purge worker's own retries raises alerts but
+ * never touches the builds, which are already live in the signed summary.
+ */
+async function purge(ctx: CoordinatorEffectContext, updateId: string): Promise<EffectResult> {
+  const update = ctx.updates.getUpdate(updateId);
+  if (!update?.result || update.purge) return { ok: true };
+  const report = await purgeService(ctx.env).purge({
+    repo: ctx.repo,
+    update_id: updateId,
+    ...(ctx.policy.public_url ? { public_url: ctx.policy.public_url } : {}),
+    changed_paths: update.result.changed_paths,
+    expected: { summary: update.result.summary_sha256 },
+  });
+  ctx.updates.recordPurge(updateId, report);
+  ctx.log.info("purge", { repo: ctx.repo, update_id: updateId, skipped: report.skipped, ok: report.providers.every((p) => p.ok), alerts: report.alerts.length });
+  for (const alert of report.alerts) ctx.alert(alert);
+  return { ok: true };
 }

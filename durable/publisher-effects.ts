@@ -1,11 +1,17 @@
 /**
  * Performs one outbox effect of an AppPublisher: sync the GitHub check run, sync the Slack
  * message, or hand the build to the RepoCoordinator. Failures come back as values with an
- * optional Retry-After; the outbox reschedules them.
+ * optional Retry-After; the outbox reschedules them. Answers a retry cannot change (App not
+ * installed, a 422) are logged and dropped instead of retried forever.
  */
 import type { Build } from "../lib/build.js";
+import { loadConfig } from "../lib/config.js";
+import { splitBuildKey } from "../lib/ids.js";
 import type { Logger } from "../lib/log.js";
 import type { Effect } from "../lib/publisher/effects.js";
+import { postThreadReply, syncBuildMessage } from "../lib/slack/sync-build-message.js";
+import { syncCheckRun } from "../lib/github/sync-check-run.js";
+import { githubClient, slackClient } from "./integrations.js";
 
 export type EffectResult = { ok: true } | { ok: false; error: string; retryAfterMs?: number };
 
@@ -18,15 +24,55 @@ export interface EffectContext {
   };
 }
 
+/** The build's page in the operator API (PIPELINE_URL), for check-run details and Slack links. */
+export function buildStatusUrl(env: Env, key: string): string | undefined {
+  const base = loadConfig(env).PIPELINE_URL;
+  const k = splitBuildKey(key);
+  if (!base || !k) return undefined;
+  return `${base.replace(/\/+$/, "")}/v1/repos/${k.repo}/apps/${k.appId}/builds/${encodeURIComponent(k.buildId)}`;
+}
+
 export async function performPublisherEffect(ctx: EffectContext, effect: Effect, build: Build): Promise<EffectResult> {
   switch (effect.kind) {
     case "enqueue":
       return enqueue(ctx, build);
     case "github":
+      return github(ctx, build);
     case "slack":
-    case "slack_reply":
-      return { ok: true };
+    case "slack_reply": {
+      const client = slackClient(ctx.env);
+      if (!client) return { ok: true };
+      const statusUrl = buildStatusUrl(ctx.env, build.key);
+      const result =
+        effect.kind === "slack"
+          ? await syncBuildMessage(client, build, statusUrl ? { statusUrl } : {})
+          : await postThreadReply(client, build, effect.text);
+      if (result.ok) {
+        if (result.value.action === "posted") ctx.publisher.remember(build.key, { slack: { channel: result.value.channel, ts: result.value.ts } });
+        return { ok: true };
+      }
+      return dropOrRetry(ctx, build, "slack", result.error);
+    }
   }
+}
+
+async function github(ctx: EffectContext, build: Build): Promise<EffectResult> {
+  const client = githubClient(ctx.env);
+  if (!client) return { ok: true };
+  const detailsUrl = buildStatusUrl(ctx.env, build.key);
+  const newerBuildUrl = build.superseded_by ? buildStatusUrl(ctx.env, build.superseded_by) : undefined;
+  const result = await syncCheckRun(client, build, { ...(detailsUrl ? { detailsUrl } : {}), ...(newerBuildUrl ? { newerBuildUrl } : {}) });
+  if (result.ok) {
+    ctx.publisher.remember(build.key, { github: { installation_id: result.value.installation_id, check_run_id: result.value.check_run_id } });
+    return { ok: true };
+  }
+  return dropOrRetry(ctx, build, "github", result.error);
+}
+
+function dropOrRetry(ctx: EffectContext, build: Build, service: string, e: { message: string; retryable: boolean; retryAfterMs?: number }): EffectResult {
+  if (e.retryable) return { ok: false, error: e.message, ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) };
+  ctx.log.error(`${service} refused the update; not retrying`, { build_key: build.key, error: e.message });
+  return { ok: true };
 }
 
 async function enqueue(ctx: EffectContext, build: Build): Promise<EffectResult> {

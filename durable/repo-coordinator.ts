@@ -13,13 +13,14 @@ import { emptyState, type ActiveJob, type CoordinatorState, type QueuedBuild, ty
 import { updateDueAt } from "../lib/coordinator/update-schedule.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import type { Actor } from "../lib/build.js";
+import type { PurgeReport } from "../lib/purge/contract.js";
 import { Job } from "../lib/repo-master-contract.js";
 import { Outbox } from "./outbox.js";
 import { publishService } from "./services.js";
 import { performCoordinatorEffect, type CoordinatorEffect } from "./coordinator-effects.js";
 
 export interface RepoUpdateRecord extends FinishedUpdate {
-  purge?: unknown;
+  purge?: PurgeReport;
 }
 
 export interface RepoView {
@@ -308,7 +309,10 @@ export class RepoCoordinator extends DurableObject<Env> {
     const repo = this.load().repo;
     for (const item of this.outbox.due(Date.now())) {
       this.outbox.start(item.id);
-      const result = await performCoordinatorEffect({ env: this.env, log: this.log, repo, policy: this.policy(repo), updates: this }, item.effect);
+      const result = await performCoordinatorEffect(
+        { env: this.env, log: this.log, repo, policy: this.policy(repo), updates: this, alert: (text) => this.outbox.add([{ kind: "alert", text }], Date.now()) },
+        item.effect,
+      );
       if (result.ok) this.outbox.done(item.id);
       else this.outbox.retry(item, Date.now(), result.error, result.retryAfterMs);
     }
@@ -320,7 +324,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     return row ? (JSON.parse(row.data) as RepoUpdateRecord) : undefined;
   }
 
-  recordPurge(updateId: string, report: unknown): void {
+  recordPurge(updateId: string, report: PurgeReport): void {
     const u = this.getUpdate(updateId);
     if (u) this.ctx.storage.sql.exec("UPDATE updates SET data = ? WHERE update_id = ?", JSON.stringify({ ...u, purge: report }), updateId);
   }

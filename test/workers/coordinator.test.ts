@@ -5,7 +5,7 @@
 import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { signedHeaders } from "../../lib/standard-webhooks.js";
-import { control, coordinatorStub, fakeAgent, json, makeEvent, operator, postBuild } from "./helpers.js";
+import { control, coordinatorStub, fakeAgent, json, makeEvent, operator, postBuild, saas } from "./helpers.js";
 import { TEST_SECRETS } from "./test-env.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,7 +42,7 @@ beforeEach(async () => {
 
 describe("RepoCoordinator", () => {
   it("publishes a burst of approvals in batches and coalesces the summary regeneration", async () => {
-    const builds = [];
+    const builds: ReturnType<typeof makeEvent>[] = [];
     for (let i = 0; i < 12; i++) builds.push(await betaBuild(`org.example.Burst${i}`));
     await until(async () => (await Promise.all(builds.map(buildState))).every((b) => b.state === "live"), "12 builds live");
     const { requests } = await agentJobs();
@@ -157,6 +157,6 @@ describe("RepoCoordinator", () => {
     expect((await SELF.fetch("https://flatgate.test/v1/repos/beta")).status).toBe(401);
     expect((await operator("GET", "/v1/repos/nightly")).status).toBe(404);
     const stable = await json(await operator("GET", "/v1/repos/stable"));
-    expect(stable).toMatchObject({ repo: "stable", public_url: "http://127.0.0.1:9/repo/stable", gpg_key_url: "http://127.0.0.1:9/repo/stable/key.gpg", paused: false });
+    expect(stable).toMatchObject({ repo: "stable", public_url: `${saas()}/edge/stable`, gpg_key_url: `${saas()}/edge/stable/key.gpg`, paused: false });
   });
 });

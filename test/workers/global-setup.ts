@@ -2,12 +2,17 @@
 import type { TestProject } from "vitest/node";
 import { startFakeRepoMaster } from "../fixtures/fake-repo-master.js";
 import { startFakeSaas } from "../fixtures/fake-saas.js";
+import { examplePayload, generateAppKey } from "../fixtures/github-app.js";
 import { TEST_SECRETS } from "./test-env.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     fakeAgentUrl: string;
     saasUrl: string;
+    /** a throwaway GitHub App key (PKCS#8 PEM) generated for this run */
+    githubAppKey: string;
+    /** real check_run payloads from @octokit/webhooks-examples */
+    checkRunExamples: { requested_action: Record<string, unknown>; rerequested: Record<string, unknown> };
   }
 }
 
@@ -16,6 +21,8 @@ export default async function setup(project: TestProject) {
   const saas = await startFakeSaas();
   project.provide("fakeAgentUrl", agent.url);
   project.provide("saasUrl", saas.url);
+  project.provide("githubAppKey", (await generateAppKey()).privateKeyPkcs8);
+  project.provide("checkRunExamples", { requested_action: examplePayload("check_run", "requested_action"), rerequested: examplePayload("check_run", "rerequested") });
   return async () => {
     await agent.close();
     await saas.close();

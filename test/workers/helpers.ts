@@ -74,3 +74,19 @@ export async function control(base: string, cmd: string, body?: unknown): Promis
 
 export const fakeAgent = () => (env as unknown as { FAKE_AGENT_URL: string }).FAKE_AGENT_URL;
 export const saas = () => (env as unknown as { SAAS_URL: string }).SAAS_URL;
+
+/**
+ * Runs a Durable Object's alarm until `check` holds. The clock runs for real (intervals in
+ * test-env are tens of milliseconds); `runDurableObjectAlarm` only fires an alarm that is set.
+ */
+export async function driveAlarms<T>(stub: DurableObjectStub, check: () => Promise<T | undefined | false>, what: string, ms = 15_000): Promise<T> {
+  const { runDurableObjectAlarm } = await import("cloudflare:test");
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const value = await check();
+    if (value) return value;
+    await runDurableObjectAlarm(stub);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

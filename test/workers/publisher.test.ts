@@ -1,8 +1,8 @@
 /** The AppPublisher through the operator API, in real workerd: actions, supersede, expiry, persistence. */
-import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AppPublisher } from "../../durable/app-publisher.js";
-import { json, makeEvent, operator, postBuild, publisherStub } from "./helpers.js";
+import { driveAlarms, json, makeEvent, operator, postBuild, publisherStub } from "./helpers.js";
 
 const buildPath = (e: { repo: string; app_id: string; build_id: string }) => `/v1/repos/${e.repo}/apps/${e.app_id}/builds/${e.build_id}`;
 
@@ -126,10 +126,12 @@ describe("expiry and persistence", () => {
       const build = JSON.parse(row.data);
       build.expires_at = new Date(Date.now() - 1000).toISOString();
       state.storage.sql.exec("UPDATE builds SET data = ? WHERE key = ?", JSON.stringify(build), key);
-      await state.storage.setAlarm(Date.now() + 60_000);
+      await state.storage.setAlarm(Date.now());
     });
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const build = (await json(await operator("GET", buildPath(e)))).build;
+    const build = await driveAlarms(stub, async () => {
+      const b = (await json(await operator("GET", buildPath(e)))).build;
+      return b.state === "expired" && b;
+    }, "expiry");
     expect(build.state).toBe("expired");
     expect(build.history.at(-1)).toMatchObject({ to: "expired", actor: { kind: "system", name: "expiry" } });
     expect((await operator("POST", `${buildPath(e)}/approve`)).status).toBe(409);
@@ -139,7 +141,8 @@ describe("expiry and persistence", () => {
     const e = makeEvent({ app_id: "org.example.ExpireAt" });
     await postBuild(e);
     const stub = publisherStub("stable", e.app_id);
-    await runDurableObjectAlarm(stub); // drain the immediate outbox pass
+    // once the outbox has drained, the only thing left to wake up for is the expiry
+    await driveAlarms(stub, async () => (await stub.pendingEffects()).length === 0, "outbox drained");
     const alarm = await runInDurableObject(stub, (_i: AppPublisher, state) => state.storage.getAlarm());
     const build = (await json(await operator("GET", buildPath(e)))).build;
     expect(alarm).toBe(Date.parse(build.expires_at));
@@ -158,9 +161,12 @@ describe("expiry and persistence", () => {
       const b = JSON.parse(state.storage.sql.exec<{ data: string }>("SELECT data FROM builds WHERE key = ?", key).one().data);
       b.auto_publish_at = new Date(Date.now() - 1).toISOString();
       state.storage.sql.exec("UPDATE builds SET data = ? WHERE key = ?", JSON.stringify(b), key);
+      await state.storage.setAlarm(Date.now());
     });
-    await runDurableObjectAlarm(stub);
-    const after = (await json(await operator("GET", buildPath(e)))).build;
+    const after = await driveAlarms(stub, async () => {
+      const b = (await json(await operator("GET", buildPath(e)))).build;
+      return b.state !== "awaiting_approval" && b;
+    }, "auto-publish");
     expect(after.history.find((h: any) => h.to === "approved").actor).toEqual({ kind: "system", name: "auto-publish" });
   });
 

@@ -8,7 +8,7 @@ export const TEST_SECRETS = {
 };
 
 export const TEST_REPOS = {
-  stable: { approval: "required", prevent_self_approval: true, approval_ttl_hours: 1, update_debounce_seconds: 0.2, update_max_wait_seconds: 1, public_url: "http://127.0.0.1:9/repo/stable", gpg_key_url: "http://127.0.0.1:9/repo/stable/key.gpg" },
+  stable: { approval: "required", prevent_self_approval: true, approval_ttl_hours: 1, update_debounce_seconds: 0.2, update_max_wait_seconds: 1, public_url: "http://127.0.0.1:9/repo/stable", gpg_key_url: "http://127.0.0.1:9/repo/stable/key.gpg" }, // URLs replaced by vitest.config.ts
   beta: { approval: "auto", update_debounce_seconds: 0.5, update_max_wait_seconds: 2, publish_batch_size: 5 },
   quorum: { approval: "required", approvals_required: 2 },
   delayed: { approval: "delayed", auto_publish_after_hours: 0.5 },
@@ -26,4 +26,9 @@ export const TEST_ENV = {
   RETRY_MAX_ATTEMPTS: "3",
   POLL_INTERVAL_SECONDS: "0.1",
   REPO_MASTER_ALERT_AFTER_MINUTES: "0.001",
+  // GitHub App and Slack point at the local fake (URLs and the App key are added by vitest.config.ts)
+  GITHUB_APP_ID: "4711",
+  GITHUB_WEBHOOK_SECRET: TEST_SECRETS.githubWebhook,
+  SLACK_BOT_TOKEN: "xoxb-test-token",
+  SLACK_CHANNEL: "C0FLATGATE",
 };

@@ -7,6 +7,7 @@ import type { HonoEnv } from "./context.js";
 import { requestContext } from "./middleware/request-context.js";
 import { apps } from "./routes/apps.js";
 import { builds } from "./routes/builds.js";
+import { github } from "./routes/github.js";
 import { repoMasterEvents } from "./routes/repo-master-events.js";
 import { repos } from "./routes/repos.js";
 
@@ -18,6 +19,7 @@ app.route("/", builds);
 app.route("/", apps);
 app.route("/", repos);
 app.route("/", repoMasterEvents);
+app.route("/", github);
 
 app.notFound((c) => c.json(new AppError("not_found", `no route ${c.req.method} ${c.req.path}; see README "API"`).toJSON(), 404));
 
