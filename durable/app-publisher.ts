@@ -38,6 +38,7 @@ export class AppPublisher extends DurableObject<Env> {
   private readonly builds: BuildStore;
   private readonly outbox: Outbox<Effect>;
   private readonly log: Logger;
+  private draining = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -146,6 +147,19 @@ export class AppPublisher extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    // one drain at a time: a second alarm invocation while effects are on the wire would send
+    // them twice; the running one reschedules for whatever is left
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      await this.drain();
+    } finally {
+      this.draining = false;
+    }
+    await this.schedule();
+  }
+
+  private async drain(): Promise<void> {
     const now = new Date();
     const due = runDueTimers(this.builds.all(), now);
     for (const b of due.changed) {
@@ -161,7 +175,6 @@ export class AppPublisher extends DurableObject<Env> {
       lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
     }
     await Promise.all([...lanes.values()].map((items) => this.runLane(items)));
-    await this.schedule();
   }
 
   private async runLane(items: OutboxItem<Effect>[]): Promise<void> {

@@ -5,7 +5,11 @@
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../../../lib/config.js";
 import { createLogger } from "../../../lib/log.js";
+import { parseGitHubConfig } from "../../../lib/github/config.js";
+import { loadSlackConfig } from "../../../lib/slack/config.js";
 import type { HonoEnv } from "../context.js";
+
+let announced = false;
 
 export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   const requestId = c.req.header("cf-ray") ?? c.req.header("x-request-id") ?? crypto.randomUUID();
@@ -14,6 +18,14 @@ export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
   c.set("requestId", requestId);
   c.set("config", config);
   c.set("log", log);
+  if (!announced) {
+    // Workers have no startup hook: the first request of an isolate says what is switched off
+    announced = true;
+    const github = parseGitHubConfig(c.env);
+    if (!github.configured) log.info("GitHub App not configured: approve builds through the operator API", { missing: github.missing });
+    const slack = loadSlackConfig(c.env);
+    if (slack.mode === "disabled") log.info(slack.reason);
+  }
   const started = Date.now();
   await next();
   c.header("x-request-id", requestId);
