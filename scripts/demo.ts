@@ -18,7 +18,7 @@ import { buildEvent, PipelineClient, StuckError, type BuildView } from "./pipeli
 const REPO = process.env.DEMO_REPO ?? "stable";
 const APP_ID = "org.flatgate.Demo";
 const BRANCH = "stable";
-const LIVE_TIMEOUT_MS = 180_000;
+const LIVE_TIMEOUT_MS = Number(process.env.DEMO_TIMEOUT_SECONDS || 180) * 1000;
 
 const port = Number(process.env.PORT || 8787);
 const pipelineUrl = `http://127.0.0.1:${port}`;
@@ -100,6 +100,8 @@ async function main(): Promise<number> {
       say(`\n${e.message}.`);
       say(`history:\n${timeline(e.build, t0).join("\n")}`);
       if (status) say(`GET /v1/repos/${REPO}: ${JSON.stringify({ paused: status.paused, queue: status.queue, running: status.running, repo_master: status.repo_master })}`);
+      if (status?.paused) say(`the repo is paused${status.paused_reason ? ` (${String(status.paused_reason)})` : ""}: POST ${pipelineUrl}/v1/repos/${REPO}/resume with the operator token`);
+      if (status?.repo_master && !status.repo_master.reachable) say(`the pipeline cannot reach the repo-master agent (REPO_MASTER_URL in workers/publish/.dev.vars)`);
       say(`look at ${where}; the agent's jobs are in ${path.relative(ROOT, path.join(stateDir, "agent", "jobs"))}/`);
       return 1;
     }

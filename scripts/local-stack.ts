@@ -81,10 +81,13 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   let agent: DevAgent | undefined;
   let wrangler: WranglerDev | undefined;
   const stop = async () => {
-    await wrangler?.stop();
-    wrangler = undefined;
-    await agent?.stop();
-    agent = undefined;
+    try {
+      await wrangler?.stop();
+      wrangler = undefined;
+    } finally {
+      await agent?.stop();
+      agent = undefined;
+    }
   };
   await retireStaleAgentJobs(persistTo, stateDir, log);
   try {
