@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { makeTestBuild } from "../repo-master/dev-repo.js";
 import { ensureDevVars, loadWorkerVars } from "./dev-vars.js";
-import { ROOT, startLocalStack, type LocalStack } from "./local-stack.js";
+import { readSecrets, ROOT, startLocalStack, type LocalStack } from "./local-stack.js";
 import { verifyWithOstreeClient } from "./ostree-client.js";
 import { buildEvent, PipelineClient, StuckError, type BuildView } from "./pipeline-client.js";
 
@@ -39,10 +39,8 @@ async function isUp(url: string): Promise<boolean> {
 async function credentials(): Promise<{ buildWebhookSecret: string; operatorToken: string }> {
   await ensureDevVars(ROOT);
   const { webhook } = await loadWorkerVars(ROOT, "dev-vars");
-  const buildWebhookSecret = (webhook.vars.BUILD_WEBHOOK_SECRETS ?? "").split(/\s+/).find(Boolean);
-  const pair = (webhook.vars.OPERATOR_TOKENS ?? "").split(/\s+/).find((p) => p.includes(":"));
-  if (!buildWebhookSecret || !pair) throw new Error(".dev.vars lacks BUILD_WEBHOOK_SECRETS or OPERATOR_TOKENS (see .dev.vars.example)");
-  return { buildWebhookSecret, operatorToken: pair.slice(pair.indexOf(":") + 1) };
+  const secrets = readSecrets(webhook.vars, webhook.vars.REPO_MASTER_SECRET ?? "");
+  return { buildWebhookSecret: secrets.buildWebhookSecret, operatorToken: secrets.operator.token };
 }
 
 function timeline(build: BuildView, t0: number): string[] {

@@ -41,10 +41,19 @@ function banner(stack: LocalStack): string {
     "  workers/publish/.dev.vars, workers/purge/.dev.vars: the internal workers",
     `integrations: GitHub ${github ? "configured" : "not configured (approve with the operator API)"}, ` +
       `Slack ${slack ? "configured" : "not configured"}, CDN ${cdn.length ? cdn.join(" + ") : "not configured (purges are skipped)"}`,
+    ...overrides(stack),
     "",
     "Run `npm run demo` in another terminal to push a build through. Ctrl-C (or SIGTERM) stops everything.",
     "",
   ].join("\n");
+}
+
+function overrides(stack: LocalStack): string[] {
+  const lines = Object.entries(stack.overridden)
+    .filter(([, names]) => names.length > 0)
+    .map(([worker, names]) => `  ${worker}: ${names.join(", ")}`);
+  if (lines.length === 0) return [];
+  return [`this run's ports differ from the .dev.vars files; the workers get generated values (${path.relative(ROOT, path.join(stack.stateDir, "wrangler"))}/):`, ...lines];
 }
 
 async function main(): Promise<void> {

@@ -134,7 +134,8 @@ async function retireStaleAgentJobs(persistTo: string, stateDir: string, log: (l
   log(`[stack] ${path.relative(ROOT, persistTo)} is new: moved the agent's old jobs to ${path.relative(ROOT, aside)} (their ids would collide)`);
 }
 
-function readSecrets(webhook: Vars, repoMasterSecret: string): StackSecrets {
+/** The credentials a build worker and an operator use, from the webhook worker's variables. */
+export function readSecrets(webhook: Vars, repoMasterSecret: string): StackSecrets {
   const buildWebhookSecret = (webhook.BUILD_WEBHOOK_SECRETS ?? "").split(/\s+/).find(Boolean);
   if (!buildWebhookSecret) throw new Error(".dev.vars has no BUILD_WEBHOOK_SECRETS (copy it from .dev.vars.example)");
   const pair = (webhook.OPERATOR_TOKENS ?? "").split(/\s+/).find((p) => p.includes(":"));
