@@ -107,16 +107,25 @@ export class ConfigError extends Error {
   }
 }
 
-const cache = new WeakMap<object, WebhookConfig>();
-
-/** Parses the env once per env object (isolates reuse it across requests). */
-export function loadConfig(env: object): WebhookConfig {
-  const hit = cache.get(env);
-  if (hit) return hit;
-  const parsed = WebhookEnvConfig.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
-  }
-  cache.set(env, parsed.data);
-  return parsed.data;
+/**
+ * A config loader: parses the env with `schema`, then `finish` (cross-field rules, shaping),
+ * once per env object (isolates reuse it across requests). A zod failure or a ConfigError from
+ * `finish` names every bad variable.
+ */
+export function envLoader<S, T = S>(schema: z.ZodType<S>, finish: (parsed: S) => T = (p) => p as unknown as T): (env: object) => T {
+  const cache = new WeakMap<object, T>();
+  return (env) => {
+    const hit = cache.get(env);
+    if (hit !== undefined) return hit;
+    const parsed = schema.safeParse(env);
+    if (!parsed.success) {
+      throw new ConfigError(parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
+    }
+    const config = finish(parsed.data);
+    cache.set(env, config);
+    return config;
+  };
 }
+
+/** The webhook worker's (and its Durable Objects') configuration. */
+export const loadConfig: (env: object) => WebhookConfig = envLoader(WebhookEnvConfig);

@@ -4,7 +4,7 @@
  * naming the missing variable, never a silently disabled CDN.
  */
 import { z } from "zod";
-import { ConfigError } from "../config.js";
+import { ConfigError, envLoader } from "../config.js";
 import { RepoName } from "../ids.js";
 
 export interface FastlyConfig {
@@ -93,17 +93,8 @@ function pair(
   return undefined;
 }
 
-const cache = new WeakMap<object, PurgeConfig>();
-
 /** Parses the env once per env object. Throws ConfigError naming every bad or missing variable. */
-export function loadPurgeConfig(env: object): PurgeConfig {
-  const hit = cache.get(env);
-  if (hit) return hit;
-  const parsed = PurgeEnv.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
-  }
-  const e = parsed.data;
+export const loadPurgeConfig: (env: object) => PurgeConfig = envLoader(PurgeEnv, (e) => {
   const issues: { path: string; message: string }[] = [];
   const fastly = pair(issues, ["FASTLY_API_TOKEN", e.FASTLY_API_TOKEN], ["FASTLY_SERVICE_ID", e.FASTLY_SERVICE_ID], "Fastly");
   const cloudflare = pair(issues, ["CLOUDFLARE_API_TOKEN", e.CLOUDFLARE_API_TOKEN], ["CLOUDFLARE_ZONE_ID", e.CLOUDFLARE_ZONE_ID], "Cloudflare");
@@ -123,6 +114,5 @@ export function loadPurgeConfig(env: object): PurgeConfig {
   if (cloudflare) {
     config.cloudflare = { apiToken: cloudflare[0], zoneId: cloudflare[1], apiUrl: e.CLOUDFLARE_API_URL, mode: e.CLOUDFLARE_PURGE_MODE };
   }
-  cache.set(env, config);
   return config;
-}
+});

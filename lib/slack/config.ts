@@ -6,7 +6,7 @@
  * variable. With both, API mode wins (it can update messages; the webhook is ignored).
  */
 import { z } from "zod";
-import { ConfigError } from "../config.js";
+import { ConfigError, envLoader } from "../config.js";
 
 export interface SlackApiConfig {
   mode: "api";
@@ -34,17 +34,8 @@ export const SlackEnv = z.object({
   SLACK_API_URL: z.preprocess(blank, z.url({ protocol: /^https?$/ }).optional()).transform((u) => (u ?? "https://slack.com/api").replace(/\/+$/, "")),
 });
 
-const cache = new WeakMap<object, SlackConfig>();
-
 /** Parses once per env object. Throws ConfigError naming the bad or missing variable. */
-export function loadSlackConfig(env: object): SlackConfig {
-  const hit = cache.get(env);
-  if (hit) return hit;
-  const parsed = SlackEnv.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })));
-  }
-  const e = parsed.data;
+export const loadSlackConfig: (env: object) => SlackConfig = envLoader(SlackEnv, (e) => {
   let config: SlackConfig;
   if (e.SLACK_BOT_TOKEN !== undefined && e.SLACK_CHANNEL !== undefined) {
     config = { mode: "api", botToken: e.SLACK_BOT_TOKEN, channel: e.SLACK_CHANNEL, apiUrl: e.SLACK_API_URL };
@@ -62,6 +53,5 @@ export function loadSlackConfig(env: object): SlackConfig {
   } else {
     config = { mode: "disabled", reason: SLACK_DISABLED_REASON };
   }
-  cache.set(env, config);
   return config;
-}
+});

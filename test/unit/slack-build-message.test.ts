@@ -1,31 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Build } from "../../lib/build.js";
+import { makeBuild } from "../fixtures/slack-build.js";
 import { LIMITS, alertMessage, buildMessage, checkRunUrl, stateLine, threadReply, type SlackBlock, type SlackMessage } from "../../lib/slack/build-message.js";
 import { escapeText, link, splitText, truncate } from "../../lib/slack/mrkdwn.js";
 
-function makeBuild(over: Partial<Build> = {}): Build {
-  return {
-    key: "stable/org.example.App/b-1",
-    repo: "stable",
-    app_id: "org.example.App",
-    branch: "stable",
-    build_id: "b-1",
-    state: "awaiting_approval",
-    status: "success",
-    source: { owner: "flathub", name: "org.example.App", sha: "0123456789abcdef0123456789abcdef01234567", ref: "refs/heads/master", triggered_by: "octocat" },
-    artifact: { url: "https://builds.example.org/b-1/repo", refs: { "app/org.example.App/x86_64/stable": "a".repeat(64) } },
-    build_log_url: "https://builds.example.org/b-1/log?x=1&y=2",
-    approval_mode: "required",
-    approvals_required: 1,
-    approvals: [],
-    received_at: "2026-11-25T10:00:00Z",
-    updated_at: "2026-11-25T10:00:05Z",
-    publish_attempts: 0,
-    github: { installation_id: 1, check_run_id: 987654 },
-    history: [],
-    ...over,
-  };
-}
 
 /** Every text in a message, for limit checks. */
 function texts(m: SlackMessage): { kind: string; text: string }[] {

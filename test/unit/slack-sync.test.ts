@@ -3,30 +3,15 @@ import { z } from "zod";
 import type { Build } from "../../lib/build.js";
 import { createSlackClient, type SlackClient } from "../../lib/slack/client.js";
 import { WEBHOOK_NOTABLE_STATES, postAlert, postThreadReply, syncBuildMessage } from "../../lib/slack/sync-build-message.js";
+import { makeBuild as slackBuild } from "../fixtures/slack-build.js";
 import { startRecordingServer, type RecordingServer } from "../fixtures/recording-server.js";
 
 const Body = z.looseObject({ channel: z.string().optional(), ts: z.string().optional(), thread_ts: z.string().optional(), text: z.string() });
 
+/** The Slack fixture without a log link or check run, as a build fresh from intake. */
 function makeBuild(over: Partial<Build> = {}): Build {
-  return {
-    key: "stable/org.example.App/b-1",
-    repo: "stable",
-    app_id: "org.example.App",
-    branch: "stable",
-    build_id: "b-1",
-    state: "awaiting_approval",
-    status: "success",
-    source: { owner: "flathub", name: "org.example.App", sha: "0123456789abcdef0123456789abcdef01234567", ref: "refs/heads/master", triggered_by: "octocat" },
-    artifact: { url: "https://builds.example.org/b-1/repo", refs: { "app/org.example.App/x86_64/stable": "a".repeat(64) } },
-    approval_mode: "required",
-    approvals_required: 1,
-    approvals: [],
-    received_at: "2026-11-25T10:00:00Z",
-    updated_at: "2026-11-25T10:00:05Z",
-    publish_attempts: 0,
-    history: [],
-    ...over,
-  };
+  const { build_log_url: _log, github: _gh, ...fresh } = slackBuild();
+  return { ...fresh, ...over };
 }
 
 let slack: RecordingServer;
