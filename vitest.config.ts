@@ -54,7 +54,7 @@ export default defineConfig({
                     scriptPath: "./dist/aux/purge/index.js",
                     compatibilityDate: "2025-09-01",
                     compatibilityFlags: ["nodejs_compat"],
-                    bindings: { FASTLY_API_TOKEN: "test-fastly-token", FASTLY_SERVICE_ID: "svc123", FASTLY_API_URL: `${saas}/fastly` },
+                    bindings: { FASTLY_API_TOKEN: "test-fastly-token", FASTLY_SERVICE_ID: "svc123", FASTLY_API_URL: `${saas}/fastly`, PURGE_VERIFY_ROUNDS: "2", PURGE_VERIFY_DELAY_MS: "50", PURGE_VERIFY_MAX_DELAY_MS: "100" },
                   },
                 ],
               },

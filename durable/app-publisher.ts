@@ -15,7 +15,7 @@ import { receiveBuild } from "../lib/publisher/receive-build.js";
 import { nextTimer, runDueTimers } from "../lib/publisher/timers.js";
 import { BuildStore } from "./build-store.js";
 import { Outbox, type OutboxItem } from "./outbox.js";
-import { performPublisherEffect } from "./publisher-effects.js";
+import { performPublisherEffect, type EffectResult } from "./publisher-effects.js";
 
 export type IntakeResult =
   | { outcome: "created" | "duplicate"; build: Build }
@@ -185,7 +185,10 @@ export class AppPublisher extends DurableObject<Env> {
         continue;
       }
       this.outbox.start(item.id);
-      const result = await performPublisherEffect({ env: this.env, log: this.log, publisher: this }, item.effect, build);
+      const result = await performPublisherEffect({ env: this.env, log: this.log, publisher: this }, item.effect, build).catch(
+        // a bad GITHUB_*/SLACK_* value: keep the effect and retry with backoff until it is fixed
+        (e: unknown): EffectResult => ({ ok: false, error: e instanceof Error ? e.message : String(e) }),
+      );
       if (result.ok) {
         this.outbox.done(item.id);
       } else {

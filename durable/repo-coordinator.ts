@@ -39,6 +39,12 @@ export interface RepoView {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * Job ids are the agent's idempotency keys, kept in our state before the first submit. The random
+ * part keeps them unique when this object's storage is reset but the agent's job store is not.
+ */
+const newJobId = (s: CoordinatorState, kind: "publish" | "update") => `${s.repo}-${kind}-${s.seq + 1}-${crypto.randomUUID().slice(0, 8)}`;
+
 export class RepoCoordinator extends DurableObject<Env> {
   private readonly outbox: Outbox<CoordinatorEffect>;
   private readonly log: Logger;
@@ -183,7 +189,7 @@ export class RepoCoordinator extends DurableObject<Env> {
   private async startPublish(timing: Timing): Promise<void> {
     const s = this.load();
     const batch = nextBatch(s, Date.now(), timing.batchSize);
-    const jobId = `${s.repo}-publish-${s.seq + 1}`;
+    const jobId = newJobId(s, "publish");
     const byApp = new Map<string, string[]>();
     for (const q of batch) byApp.set(q.app_id, [...(byApp.get(q.app_id) ?? []), q.build_key]);
     const claimed = new Set<string>();
@@ -222,7 +228,7 @@ export class RepoCoordinator extends DurableObject<Env> {
   private async startUpdate(): Promise<void> {
     const timing = this.timing(this.load().repo);
     const job = this.mutate((cur) => {
-      const jobId = `${cur.repo}-update-${cur.seq + 1}`;
+      const jobId = newJobId(cur, "update");
       const changed = [...new Set(cur.published.flatMap((p) => Object.keys(p.refs)))];
       const policy = this.policy(cur.repo);
       const j: ActiveJob = {

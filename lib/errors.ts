@@ -16,7 +16,6 @@ export type ErrorCode =
   | "conflicting_build"
   | "conflicting_job"
   | "invalid_transition"
-  | "repo_paused"
   | "not_configured"
   | "upstream_error";
 
@@ -34,7 +33,6 @@ const STATUS: Record<ErrorCode, number> = {
   conflicting_build: 409,
   conflicting_job: 409,
   invalid_transition: 409,
-  repo_paused: 409,
   not_configured: 503,
   upstream_error: 502,
 };

@@ -43,6 +43,9 @@ export function applyPublishProgress(build: Build, p: PublishProgress, now: Date
   const next = moved.value;
   const effects: Effect[] = mirror(build.key);
   switch (p.kind) {
+    case "publishing":
+      delete next.reason; // a previous attempt's failure no longer describes the build
+      break;
     case "published":
       next.published_refs = p.refs;
       break;

@@ -57,12 +57,14 @@ async function build(e: Event) {
   return (await json(await operator("GET", `/v1/repos/${e.repo}/apps/${e.app_id}/builds/${e.build_id}`))).build;
 }
 
-/** Runs the publisher's alarm until the check run reflects `check`. */
+/** Runs the publisher's alarm until `check` holds and no check-run sync is pending any more. */
 async function untilSynced(e: Event, check: (b: any) => boolean, what: string) {
-  for (let i = 0; i < 100; i++) {
-    await runDurableObjectAlarm(publisherStub(e.repo, e.app_id));
+  const stub = publisherStub(e.repo, e.app_id);
+  for (let i = 0; i < 200; i++) {
+    await runDurableObjectAlarm(stub);
     const b = await build(e);
-    if (check(b)) return b;
+    const syncing = (await stub.pendingEffects()).some((p) => p.effect.kind === "github");
+    if (check(b) && !syncing) return b;
     await sleep(50);
   }
   throw new Error(`timed out waiting for ${what}`);
@@ -207,8 +209,7 @@ describe("check run lifecycle", () => {
     const old = await build(first);
     const second = makeEvent({ app_id: app, build_id: "2" });
     await postBuild(second);
-    await untilSynced(first, () => true, "sync");
-    await untilSynced(first, () => true, "sync");
+    await untilSynced(first, (b) => b.state === "superseded", "sync");
     const last = patchesOf(await requests(), old.github.check_run_id).at(-1);
     expect(last.json).toMatchObject({ status: "completed", conclusion: "neutral" });
     expect(JSON.stringify(last.json.output)).toContain(`stable/${app}/2`);
