@@ -6,7 +6,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Actor, Build, BuildAction } from "../lib/build.js";
 import type { BuildEvent } from "../lib/build-event.js";
+import { SUPERSEDABLE } from "../lib/build-state.js";
 import { loadConfig, type RepoPolicy } from "../lib/config.js";
+import { buildKey } from "../lib/ids.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { actOnBuild } from "../lib/publisher/act-on-build.js";
 import type { Effect } from "../lib/publisher/effects.js";
@@ -60,7 +62,8 @@ export class AppPublisher extends DurableObject<Env> {
       const build = this.builds.get(seen);
       if (build) return { outcome: "duplicate", build };
     }
-    const outcome = receiveBuild(this.builds.all(), event, this.policy(event.repo), now);
+    const key = buildKey(event.repo, event.app_id, event.build_id);
+    const outcome = receiveBuild(this.builds.forIntake(key, event.branch, SUPERSEDABLE), event, this.policy(event.repo), now);
     if (outcome.kind === "conflict") return { outcome: "conflict", build: outcome.build };
     this.builds.recordDelivery(webhookId, outcome.build.key, now.getTime());
     if (outcome.kind === "duplicate") return { outcome: "duplicate", build: outcome.build };
@@ -161,7 +164,7 @@ export class AppPublisher extends DurableObject<Env> {
 
   private async drain(): Promise<void> {
     const now = new Date();
-    const due = runDueTimers(this.builds.all(), now);
+    const due = runDueTimers(this.builds.awaitingApproval(), now);
     for (const b of due.changed) {
       this.builds.put(b);
       this.log.info("timer fired", { build_key: b.key, state: b.state });
@@ -205,7 +208,7 @@ export class AppPublisher extends DurableObject<Env> {
   }
 
   private async schedule(): Promise<void> {
-    const candidates = [this.outbox.nextAt(), nextTimer(this.builds.all())].filter((t): t is number => t !== undefined);
+    const candidates = [this.outbox.nextAt(), nextTimer(this.builds.awaitingApproval())].filter((t): t is number => t !== undefined);
     if (candidates.length === 0) return;
     const at = Math.max(Date.now(), Math.min(...candidates));
     const current = await this.ctx.storage.getAlarm();

@@ -11,6 +11,7 @@ export class BuildStore {
       state TEXT NOT NULL,
       data TEXT NOT NULL
     )`);
+    sql.exec("CREATE INDEX IF NOT EXISTS builds_branch_state ON builds(branch, state)");
     // webhook-id of build events and X-GitHub-Delivery of clicks: idempotency keys (STYLE.md §8)
     sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
       id TEXT PRIMARY KEY,
@@ -21,6 +22,26 @@ export class BuildStore {
 
   all(): Build[] {
     return this.sql.exec<{ data: string }>("SELECT data FROM builds ORDER BY seq").toArray().map((r) => JSON.parse(r.data) as Build);
+  }
+
+  /**
+   * What intake needs to decide: the same build (duplicate/conflict) and the builds of the branch
+   * a new one could supersede. Indexed columns keep this independent of the app's whole history.
+   */
+  forIntake(key: string, branch: string, supersedable: readonly string[]): Build[] {
+    const marks = supersedable.map(() => "?").join(", ");
+    return this.sql
+      .exec<{ data: string }>(`SELECT data FROM builds WHERE key = ? OR (branch = ? AND state IN (${marks})) ORDER BY seq`, key, branch, ...supersedable)
+      .toArray()
+      .map((r) => JSON.parse(r.data) as Build);
+  }
+
+  /** Builds with a running timer (expiry, delayed auto-publish). */
+  awaitingApproval(): Build[] {
+    return this.sql
+      .exec<{ data: string }>("SELECT data FROM builds WHERE state = 'awaiting_approval' ORDER BY seq")
+      .toArray()
+      .map((r) => JSON.parse(r.data) as Build);
   }
 
   get(key: string): Build | undefined {
