@@ -81,4 +81,20 @@ describe("restart", () => {
     const ids = new Set(pipeline.requests.slice(before).map((r) => r.headers["webhook-id"]));
     expect(ids.size).toBe(1);
   });
+
+  it("posts to the job's callback_url when the request names one", async () => {
+    const other = await startRecordingServer(() => ({ status: 204 }));
+    try {
+      const before = pipeline.requests.length;
+      const post = await t.call("POST", "/v1/jobs", { job_id: "cb-url", kind: "update-repo", repo: REPO, options: { changed_refs: [] }, callback_url: `${other.url}/v1/repo-master/events` });
+      expect(post.status).toBe(202);
+      await t.waitForJob("cb-url");
+      await expect.poll(() => other.requests.length, { timeout: 10_000 }).toBe(1);
+      expect(other.requests[0]).toMatchObject({ method: "POST", path: "/v1/repo-master/events" });
+      expect(Job.parse(other.requests[0]!.json)).toMatchObject({ job_id: "cb-url", state: "succeeded" });
+      expect(pipeline.requests.length).toBe(before);
+    } finally {
+      await other.close();
+    }
+  });
 });
