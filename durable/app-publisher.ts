@@ -125,6 +125,13 @@ export class AppPublisher extends DurableObject<Env> {
     return outcome.build.state;
   }
 
+  /** A note for the build's Slack thread from elsewhere in the pipeline (e.g. a failed purge). */
+  async notify(key: string, text: string): Promise<void> {
+    if (!this.builds.get(key)) return;
+    this.outbox.add([{ kind: "slack_reply", build_key: key, text }], Date.now());
+    await this.schedule();
+  }
+
   /**
    * The coordinator claims queued builds for a publish job; a build superseded or cancelled while
    * it waited is not claimed and drops out of the queue.

@@ -15,7 +15,9 @@ import { purgeService } from "./services.js";
 export type CoordinatorEffect =
   | { kind: "report"; build_key: string; progress: PublishProgress }
   | { kind: "purge"; update_id: string }
-  | { kind: "alert"; text: string };
+  | { kind: "alert"; text: string }
+  /** a line in one build's Slack thread */
+  | { kind: "notify"; build_key: string; text: string };
 
 export interface CoordinatorEffectContext {
   env: Env;
@@ -24,8 +26,10 @@ export interface CoordinatorEffectContext {
   policy: RepoPolicy;
   /** queues a repo-level alert (its own outbox effect, so a Slack outage does not lose it) */
   alert(text: string): void;
+  /** queues a line for a build's Slack thread */
+  notify(buildKey: string, text: string): void;
   updates: {
-    getUpdate(updateId: string): { result?: { summary_sha256: string; changed_paths: string[] }; purge?: PurgeReport } | undefined;
+    getUpdate(updateId: string): { build_keys: string[]; result?: { summary_sha256: string; changed_paths: string[] }; purge?: PurgeReport } | undefined;
     recordPurge(updateId: string, report: PurgeReport): void;
   };
 }
@@ -33,11 +37,13 @@ export interface CoordinatorEffectContext {
 export async function performCoordinatorEffect(ctx: CoordinatorEffectContext, effect: CoordinatorEffect): Promise<EffectResult> {
   try {
     switch (effect.kind) {
-      case "report": {
+      case "report":
+      case "notify": {
         const key = splitBuildKey(effect.build_key);
         if (!key) return { ok: true };
         const stub = ctx.env.APP_PUBLISHER.get(ctx.env.APP_PUBLISHER.idFromName(`${key.repo}/${key.appId}`));
-        await stub.progress(effect.build_key, effect.progress);
+        if (effect.kind === "report") await stub.progress(effect.build_key, effect.progress);
+        else await stub.notify(effect.build_key, effect.text);
         return { ok: true };
       }
       case "purge":
@@ -74,5 +80,7 @@ async function purge(ctx: CoordinatorEffectContext, updateId: string): Promise<E
   ctx.updates.recordPurge(updateId, report);
   ctx.log.info("purge", { repo: ctx.repo, update_id: updateId, skipped: report.skipped, ok: report.providers.every((p) => p.ok), alerts: report.alerts.length });
   for (const alert of report.alerts) ctx.alert(alert);
+  // the builds of this update are live; their threads hear that users may not see them yet
+  if (report.alerts.length > 0) for (const key of update.build_keys) ctx.notify(key, `live, but the CDN purge needs attention: ${report.alerts[0]}`);
   return { ok: true };
 }

@@ -48,7 +48,8 @@ export async function performPublisherEffect(ctx: EffectContext, effect: Effect,
           ? await syncBuildMessage(client, build, statusUrl ? { statusUrl } : {})
           : await postThreadReply(client, build, effect.text);
       if (result.ok) {
-        if (result.value.action === "posted") ctx.publisher.remember(build.key, { slack: { channel: result.value.channel, ts: result.value.ts } });
+        // only the build's own message is remembered (a thread reply's ts must not replace it)
+        if (effect.kind === "slack" && result.value.action === "posted") ctx.publisher.remember(build.key, { slack: { channel: result.value.channel, ts: result.value.ts } });
         return { ok: true };
       }
       return dropOrRetry(ctx, build, "slack", result.error);

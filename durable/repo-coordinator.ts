@@ -316,7 +316,9 @@ export class RepoCoordinator extends DurableObject<Env> {
     for (const item of this.outbox.due(Date.now())) {
       this.outbox.start(item.id);
       const result = await performCoordinatorEffect(
-        { env: this.env, log: this.log, repo, policy: this.policy(repo), updates: this, alert: (text) => this.outbox.add([{ kind: "alert", text }], Date.now()) },
+        { env: this.env, log: this.log, repo, policy: this.policy(repo), updates: this, alert: (text) => this.outbox.add([{ kind: "alert", text }], Date.now()),
+          notify: (build_key, text) => this.outbox.add([{ kind: "notify", build_key, text }], Date.now()),
+        },
         item.effect,
       );
       if (result.ok) this.outbox.done(item.id);

@@ -54,6 +54,14 @@ describe("purge after a summary update", () => {
     expect(update.purge.alerts.length).toBeGreaterThan(0);
     await driveAlarms(coordinatorStub("beta"), async () => (await requests()).some((r) => r.path === "/slack/chat.postMessage" && r.body.includes("Purge") && r.body.includes("beta")), "alert in Slack");
     expect((await json(await operator("GET", `/v1/repos/beta/apps/${app}/builds/${build.build_id}`))).build.state).toBe("live");
+    // and the build's own Slack thread hears about it
+    const stub = publisherStub("beta", app);
+    const { runDurableObjectAlarm } = await import("cloudflare:test");
+    await driveAlarms(stub, async () => {
+      await runDurableObjectAlarm(coordinatorStub("beta")); // the note travels through the coordinator's outbox
+      const b = (await json(await operator("GET", `/v1/repos/beta/apps/${app}/builds/${build.build_id}`))).build;
+      return b.slack?.ts && (await requests()).some((r) => r.path === "/slack/chat.postMessage" && r.json?.thread_ts === b.slack.ts && r.body.includes("CDN purge"));
+    }, "thread reply about the purge");
   });
 });
 
