@@ -5,8 +5,8 @@
  * A thin shell over lib/coordinator: state is one JSON row; every change is load → pure fn → save.
  */
 import { DurableObject } from "cloudflare:workers";
-import { backoffMs } from "../lib/backoff.js";
 import { loadConfig, type RepoPolicy } from "../lib/config.js";
+import { callFailed, callSucceeded } from "../lib/coordinator/agent-call.js";
 import { applyPublishJob, applyUpdateJob, type FinishedUpdate, type Outcome } from "../lib/coordinator/job-outcome.js";
 import { earliestReady, enqueue, nextBatch } from "../lib/coordinator/queue.js";
 import { emptyState, type ActiveJob, type CoordinatorState, type QueuedBuild, type Timing } from "../lib/coordinator/state.js";
@@ -247,49 +247,30 @@ export class RepoCoordinator extends DurableObject<Env> {
     await this.advance(job, timing);
   }
 
-  /** Submits a job (same job_id until accepted) or polls it; failures back off. */
+  /** Submits a job (same job_id until accepted) or polls it; lib/coordinator/agent-call.ts decides the rest. */
   private async advance(job: ActiveJob, timing: Timing): Promise<void> {
     const service = publishService(this.env);
     const call = job.phase === "submitting" ? await service.submitJob(job.request) : await service.getJob(job.job_id);
     const now = Date.now();
-    if (call.ok) {
-      this.mutate((s) => {
-        const { agent_down_since: _d, ...rest } = s;
-        return { state: this.patchJob({ ...rest, agent_down_alerted: false }, job.job_id, { phase: "running", failures: 0, next_check_at: now + timing.pollMs }) };
-      });
-      if (job.phase === "submitting") this.log.info("job submitted", { repo: job.request.repo, job_id: job.job_id, kind: job.kind, builds: job.build_keys.length });
-      const polled = Job.safeParse(call.value);
-      if (polled.success) this.finish(polled.data);
-      return;
+    const outcome = this.mutate((s) => (call.ok ? callSucceeded(s, job, now, timing) : callFailed(s, job, call.error, now, timing)));
+    switch (outcome.kind) {
+      case "ok": {
+        if (job.phase === "submitting") this.log.info("job submitted", { repo: job.request.repo, job_id: job.job_id, kind: job.kind, builds: job.build_keys.length });
+        const polled = call.ok ? Job.safeParse(call.value) : undefined;
+        if (polled?.success) this.finish(polled.data);
+        return;
+      }
+      case "refused":
+        this.finish(outcome.job);
+        return;
+      case "retry":
+        if (outcome.alert) this.outbox.add([{ kind: "alert", text: outcome.alert }], now);
+        this.log.warn("repo master call failed, will retry", { job_id: job.job_id, phase: job.phase, failures: job.failures + 1, wait_ms: outcome.waitMs, error: call.ok ? "" : call.error.message });
+        return;
+      case "resubmit":
+        this.log.warn("repo master lost the job, submitting it again", { job_id: job.job_id });
+        return;
     }
-    const error = call.error;
-    if (!error.retryable && job.phase === "running" && error.status === 404) {
-      // the agent lost the job (new state dir?): submit it again under the same id
-      this.mutate((s) => ({ state: this.patchJob(s, job.job_id, { phase: "submitting", next_check_at: now }) }));
-      return;
-    }
-    if (!error.retryable) {
-      // the agent refused the request itself: resending cannot help; fail it as a job
-      const refused = { job_id: job.job_id, repo: job.request.repo, state: "failed" as const, error: `repo master refused the job: ${error.message}`, log_tail: [], created_at: iso(job.created_at), updated_at: iso(now), runs: 0 };
-      this.finish(job.kind === "publish" ? { ...refused, kind: "publish" } : { ...refused, kind: "update-repo" });
-      return;
-    }
-    const failures = job.failures + 1;
-    const wait = Math.max(error.retryAfterMs ?? 0, backoffMs(failures, { baseMs: timing.retryBaseMs, maxMs: timing.retryMaxMs, maxAttempts: timing.maxAttempts }));
-    const alert = this.mutate((s) => {
-      const since = s.agent_down_since ?? now;
-      const alertNow = !s.agent_down_alerted && now - since >= timing.alertAfterMs;
-      const state = this.patchJob({ ...s, agent_down_since: since, agent_down_alerted: s.agent_down_alerted || alertNow }, job.job_id, { failures, next_check_at: now + wait });
-      return { state, alert: alertNow ? `repo master for ${s.repo} unreachable since ${iso(since)}: ${error.message}` : undefined };
-    }).alert;
-    if (alert) this.outbox.add([{ kind: "alert", text: alert }], now);
-    this.log.warn("repo master call failed, will retry", { job_id: job.job_id, phase: job.phase, failures, wait_ms: wait, error: error.message });
-  }
-
-  private patchJob(s: CoordinatorState, jobId: string, patch: Partial<ActiveJob>): CoordinatorState {
-    if (s.publish_job?.job_id === jobId) return { ...s, publish_job: { ...s.publish_job, ...patch } };
-    if (s.update_job?.job_id === jobId) return { ...s, update_job: { ...s.update_job, ...patch } };
-    return s;
   }
 
   /** Applies a terminal job (poll or callback; the second arrival finds no active job and is a no-op). */

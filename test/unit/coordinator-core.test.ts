@@ -1,5 +1,6 @@
 /** The RepoCoordinator's pure core: queue, batching, coalescing, job outcomes. */
 import { describe, expect, it } from "vitest";
+import { callFailed, callSucceeded } from "../../lib/coordinator/agent-call.js";
 import { applyPublishJob, applyUpdateJob } from "../../lib/coordinator/job-outcome.js";
 import { enqueue, nextBatch } from "../../lib/coordinator/queue.js";
 import { emptyState, type CoordinatorState, type Timing } from "../../lib/coordinator/state.js";
@@ -84,5 +85,34 @@ describe("job outcomes", () => {
     expect(ok.reports).toEqual([{ build_key: "k1", progress: { kind: "live", summary_sha256: "e".repeat(64), update_id: "u1" } }]);
     // k2 landed during the update: it waits for the next one
     expect(ok.state.published.map((p) => p.build_key)).toEqual(["k2"]);
+  });
+});
+
+describe("calls to the repo master", () => {
+  const job = (phase: "submitting" | "running", failures = 0) => ({
+    job_id: "j", kind: "update-repo" as const, phase, failures, created_at: 0, next_check_at: 0, build_keys: [], items: [],
+    request: { job_id: "j", kind: "update-repo" as const, repo: "stable", options: { changed_refs: [] } },
+  });
+  const withJob = (phase: "submitting" | "running", failures = 0): CoordinatorState => ({ ...emptyState("stable"), update_job: job(phase, failures) });
+
+  it("backs off, honours Retry-After, and alerts once per outage", () => {
+    const t = { ...timing, alertAfterMs: 1000 };
+    const first = callFailed(withJob("submitting"), job("submitting"), { message: "503", retryable: true }, 0, t);
+    expect(first).toMatchObject({ kind: "retry", state: { agent_down_since: 0, update_job: { failures: 1 } } });
+    expect(first.kind === "retry" && first.alert).toBeFalsy();
+    const later = callFailed(first.state, job("submitting", 1), { message: "503", retryable: true, retryAfterMs: 60_000 }, 2000, t);
+    expect(later.kind === "retry" && later.waitMs).toBe(60_000);
+    expect(later.kind === "retry" && later.alert).toContain("unreachable since");
+    const again = callFailed(later.state, job("submitting", 2), { message: "503", retryable: true }, 3000, t);
+    expect(again.kind === "retry" && again.alert).toBeFalsy();
+    const back = callSucceeded(again.state, job("submitting", 3), 4000, t);
+    expect(back.state).toMatchObject({ agent_down_alerted: false, update_job: { phase: "running", failures: 0 } });
+    expect(back.state.agent_down_since).toBeUndefined();
+  });
+
+  it("resubmits a job the agent lost and fails a refused one", () => {
+    expect(callFailed(withJob("running"), job("running"), { message: "gone", retryable: false, status: 404 }, 0, timing)).toMatchObject({ kind: "resubmit", state: { update_job: { phase: "submitting" } } });
+    const refused = callFailed(withJob("submitting"), job("submitting"), { message: "422 bad", retryable: false, status: 422 }, 0, timing);
+    expect(refused).toMatchObject({ kind: "refused", job: { job_id: "j", kind: "update-repo", state: "failed" } });
   });
 });
