@@ -10,6 +10,7 @@ import { callFailed, callSucceeded } from "../lib/coordinator/agent-call.js";
 import { applyPublishJob, applyUpdateJob, type FinishedUpdate, type Outcome } from "../lib/coordinator/job-outcome.js";
 import { earliestReady, enqueue, nextBatch } from "../lib/coordinator/queue.js";
 import { emptyState, type ActiveJob, type CoordinatorState, type QueuedBuild, type Timing } from "../lib/coordinator/state.js";
+import { newJobId, startPublishJob, startUpdateJob } from "../lib/coordinator/start-job.js";
 import { updateDueAt } from "../lib/coordinator/update-schedule.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import type { Actor } from "../lib/build.js";
@@ -39,11 +40,6 @@ export interface RepoView {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/**
- * Job ids are the agent's idempotency keys, kept in our state before the first submit. The random
- * part keeps them unique when this object's storage is reset but the agent's job store is not.
- */
-const newJobId = (s: CoordinatorState, kind: "publish" | "update") => `${s.repo}-${kind}-${s.seq + 1}-${crypto.randomUUID().slice(0, 8)}`;
 
 export class RepoCoordinator extends DurableObject<Env> {
   private readonly outbox: Outbox<CoordinatorEffect>;
@@ -203,47 +199,14 @@ export class RepoCoordinator extends DurableObject<Env> {
         this.log.warn("claim failed, will retry", { repo: s.repo, app_id: appId, error: e instanceof Error ? e.message : String(e) });
       }
     }
-    this.mutate((cur) => {
-      const items = cur.queue.filter((q) => claimed.has(q.build_key));
-      // builds the publisher did not hand over were superseded or cancelled while they waited
-      const queue = cur.queue.filter((q) => !decided.has(q.build_key));
-      if (items.length === 0) return { state: { ...cur, queue } };
-      const job: ActiveJob = {
-        job_id: jobId,
-        kind: "publish",
-        phase: "submitting",
-        request: { job_id: jobId, kind: "publish", repo: cur.repo, builds: items.map((i) => ({ build_key: i.build_key, app_id: i.app_id, artifact: i.artifact })) },
-        build_keys: items.map((i) => i.build_key),
-        items,
-        created_at: Date.now(),
-        failures: 0,
-        next_check_at: Date.now(),
-      };
-      return { state: { ...cur, queue, publish_job: job, seq: cur.seq + 1 } };
-    });
-    const job = this.load().publish_job;
-    if (job?.job_id === jobId) await this.advance(job, timing);
+    const { job } = this.mutate((cur) => startPublishJob(cur, jobId, claimed, decided, Date.now()));
+    if (job) await this.advance(job, timing);
   }
 
   private async startUpdate(): Promise<void> {
     const timing = this.timing(this.load().repo);
-    const job = this.mutate((cur) => {
-      const jobId = newJobId(cur, "update");
-      const changed = [...new Set(cur.published.flatMap((p) => Object.keys(p.refs)))];
-      const policy = this.policy(cur.repo);
-      const j: ActiveJob = {
-        job_id: jobId,
-        kind: "update-repo",
-        phase: "submitting",
-        request: { job_id: jobId, kind: "update-repo", repo: cur.repo, options: { changed_refs: changed, ...(policy.generate_static_deltas !== undefined ? { generate_static_deltas: policy.generate_static_deltas } : {}) } },
-        build_keys: cur.published.map((p) => p.build_key),
-        items: [],
-        created_at: Date.now(),
-        failures: 0,
-        next_check_at: Date.now(),
-      };
-      return { state: { ...cur, update_job: j, seq: cur.seq + 1 }, job: j };
-    }).job;
+    const deltas = this.policy(this.load().repo).generate_static_deltas;
+    const { job } = this.mutate((cur) => startUpdateJob(cur, newJobId(cur, "update"), deltas, Date.now()));
     await this.advance(job, timing);
   }
 
