@@ -122,16 +122,8 @@ function stateView(build: Build, ctx: CheckRunContext): StateView {
         ],
         actions: [{ ...CHECK_RUN_ACTIONS.retry, description: "Queue this publish again" }],
       };
-    case "rejected": {
-      const by = enteredBy(build, "rejected");
-      return {
-        status: "completed",
-        conclusion: "cancelled",
-        title: by ? `Rejected by ${actorName(by)}` : "Rejected",
-        lines: [`Rejected${by ? ` by ${actorName(by)}` : ""}${reasonSuffix(build)}`],
-        actions: [],
-      };
-    }
+    case "rejected":
+      return stoppedBy(build, "rejected", "Rejected");
     case "superseded": {
       const newer = build.superseded_by;
       const link = newer && ctx.newerBuildUrl ? `[\`${newer}\`](${ctx.newerBuildUrl})` : newer ? `\`${newer}\`` : "a newer build";
@@ -162,17 +154,21 @@ function stateView(build: Build, ctx: CheckRunContext): StateView {
         ],
         actions: [],
       };
-    case "cancelled": {
-      const by = enteredBy(build, "cancelled");
-      return {
-        status: "completed",
-        conclusion: "cancelled",
-        title: by ? `Cancelled by ${actorName(by)}` : "Cancelled",
-        lines: [`Cancelled${by ? ` by ${actorName(by)}` : ""}${reasonSuffix(build)}`],
-        actions: [],
-      };
-    }
+    case "cancelled":
+      return stoppedBy(build, "cancelled", "Cancelled");
   }
+}
+
+/** Rejected or cancelled by someone: GitHub's `cancelled` conclusion, with who and why. */
+function stoppedBy(build: Build, state: "rejected" | "cancelled", verb: string): StateView {
+  const by = enteredBy(build, state);
+  return {
+    status: "completed",
+    conclusion: "cancelled",
+    title: by ? `${verb} by ${actorName(by)}` : verb,
+    lines: [`${verb}${by ? ` by ${actorName(by)}` : ""}${reasonSuffix(build)}`],
+    actions: [],
+  };
 }
 
 function awaitingApproval(build: Build): StateView {
