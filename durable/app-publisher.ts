@@ -55,7 +55,9 @@ export class AppPublisher extends DurableObject<Env> {
     return policy;
   }
 
-  async intake(event: BuildEvent, webhookId: string): Promise<IntakeResult> {
+  /** `requestId` ties this object's log lines to the HTTP request that caused them. */
+  async intake(event: BuildEvent, webhookId: string, requestId?: string): Promise<IntakeResult> {
+    const log = requestId ? this.log.child({ request_id: requestId }) : this.log;
     const now = new Date();
     const seen = this.builds.delivery(webhookId);
     if (seen) {
@@ -69,8 +71,8 @@ export class AppPublisher extends DurableObject<Env> {
     if (outcome.kind === "duplicate") return { outcome: "duplicate", build: outcome.build };
     for (const b of [outcome.build, ...outcome.superseded]) this.builds.put(b);
     this.outbox.add(outcome.effects, now.getTime(), dedupe);
-    for (const b of outcome.superseded) this.log.info("build superseded", { build_key: b.key, by: outcome.build.key });
-    this.log.info("build received", { build_key: outcome.build.key, state: outcome.build.state });
+    for (const b of outcome.superseded) log.info("build superseded", { build_key: b.key, by: outcome.build.key });
+    log.info("build received", { build_key: outcome.build.key, state: outcome.build.state });
     await this.schedule();
     return { outcome: "created", build: outcome.build };
   }
@@ -89,7 +91,8 @@ export class AppPublisher extends DurableObject<Env> {
    * Approve/reject/cancel/retry. `deliveryId` (X-GitHub-Delivery) makes a redelivered click a
    * no-op; it is recorded whatever the outcome so a refused click is not re-evaluated either.
    */
-  async act(key: string, action: BuildAction, actor: Actor, reason?: string, deliveryId?: string): Promise<ActResult> {
+  async act(key: string, action: BuildAction, actor: Actor, reason?: string, deliveryId?: string, requestId?: string): Promise<ActResult> {
+    const log = requestId ? this.log.child({ request_id: requestId }) : this.log;
     const now = new Date();
     const build = this.builds.get(key);
     if (!build) return { ok: false, code: "not_found", message: `no build ${key}` };
@@ -99,13 +102,13 @@ export class AppPublisher extends DurableObject<Env> {
     }
     const outcome = actOnBuild(build, action, actor, this.policy(build.repo), now, reason);
     if (outcome.kind === "invalid_transition") {
-      this.log.warn("transition refused", { build_key: key, action, state: build.state, actor: actor.name });
+      log.warn("transition refused", { build_key: key, action, state: build.state, actor: actor.name });
       return { ok: false, code: "invalid_transition", message: `cannot ${action} a build that is ${build.state}`, state: build.state, build };
     }
     this.builds.put(outcome.build);
     this.outbox.add(outcome.effects, now.getTime(), dedupe);
     await this.schedule();
-    this.log.info(`build ${action}: ${outcome.kind}`, { build_key: key, state: outcome.build.state, actor: actor.name });
+    log.info(`build ${action}: ${outcome.kind}`, { build_key: key, state: outcome.build.state, actor: actor.name });
     if (outcome.kind === "refused") return { ok: false, code: "forbidden", message: outcome.reason, state: outcome.build.state, build: outcome.build };
     return { ok: true, outcome: outcome.kind, build: outcome.build };
   }

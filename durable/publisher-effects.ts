@@ -24,12 +24,12 @@ export interface EffectContext {
   };
 }
 
-/** The build's page in the operator API (PIPELINE_URL), for check-run details and Slack links. */
+/** The build's public status page (under PIPELINE_URL), for check-run Details and Slack links. */
 export function buildStatusUrl(env: Env, key: string): string | undefined {
   const base = loadConfig(env).PIPELINE_URL;
   const k = splitBuildKey(key);
   if (!base || !k) return undefined;
-  return `${base.replace(/\/+$/, "")}/v1/repos/${k.repo}/apps/${k.appId}/builds/${encodeURIComponent(k.buildId)}`;
+  return `${base.replace(/\/+$/, "")}/status/${k.repo}/${k.appId}/${encodeURIComponent(k.buildId)}`;
 }
 
 export async function performPublisherEffect(ctx: EffectContext, effect: Effect, build: Build): Promise<EffectResult> {

@@ -96,7 +96,7 @@ describe("check run lifecycle", () => {
       name: "Publish to stable",
       head_sha: e.source.sha,
       external_id: `stable/${e.app_id}/${e.build_id}`,
-      details_url: `https://flatgate.test/v1/repos/stable/apps/${e.app_id}/builds/${e.build_id}`,
+      details_url: `https://flatgate.test/status/stable/${e.app_id}/${e.build_id}`,
       status: "completed",
       conclusion: "action_required",
     });

@@ -90,6 +90,26 @@ describe("operator API", () => {
   });
 });
 
+describe("public status page", () => {
+  it("shows a build without a token, escaping what people typed", async () => {
+    const { SELF } = await import("cloudflare:test");
+    const e = makeEvent({ app_id: "org.example.Status" });
+    await postBuild(e);
+    await operator("POST", `${buildPath(e)}/reject`, { reason: "<script>alert(1)</script> broken" });
+    const res = await SELF.fetch(`https://flatgate.test/status/stable/${e.app_id}/${e.build_id}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    const html = await res.text();
+    expect(html).toContain("org.example.Status");
+    expect(html).toContain("State: rejected");
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt; broken");
+    expect(html).not.toContain("<script>");
+    const missing = await SELF.fetch(`https://flatgate.test/status/stable/${e.app_id}/nope`);
+    expect(missing.status).toBe(404);
+    expect((await json(missing)).error.code).toBe("not_found");
+  });
+});
+
 describe("supersede", () => {
   it("a newer build of a branch supersedes older ones not yet publishing, in arrival order", async () => {
     const app = "org.example.Super";

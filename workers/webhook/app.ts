@@ -10,16 +10,19 @@ import { builds } from "./routes/builds.js";
 import { github } from "./routes/github.js";
 import { repoMasterEvents } from "./routes/repo-master-events.js";
 import { repos } from "./routes/repos.js";
+import { status } from "./routes/status.js";
 
 export const app = new Hono<HonoEnv>();
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.use("/v1/*", requestContext);
+app.use("/status/*", requestContext);
 app.route("/", builds);
 app.route("/", apps);
 app.route("/", repos);
 app.route("/", repoMasterEvents);
 app.route("/", github);
+app.route("/", status);
 
 app.notFound((c) => c.json(new AppError("not_found", `no route ${c.req.method} ${c.req.path}; see README "API"`).toJSON(), 404));
 

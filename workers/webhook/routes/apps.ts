@@ -57,7 +57,7 @@ export const apps = new Hono<HonoEnv>()
     const body = ActionBody.safeParse(text.trim() === "" ? {} : parseJson(text));
     if (!body.success) throw invalidPayload(body.error.issues);
     const key = buildKey(repo, app_id, build_id);
-    const result = await appPublisher(c.env, repo, app_id).act(key, action!, { kind: "operator", name: c.get("operator") }, body.data.reason);
+    const result = await appPublisher(c.env, repo, app_id).act(key, action!, { kind: "operator", name: c.get("operator") }, body.data.reason, undefined, c.get("requestId"));
     if (!result.ok) {
       const details = result.state ? { state: result.state } : undefined;
       throw new AppError(result.code === "forbidden" ? "forbidden" : result.code, result.message, undefined, details);

@@ -23,7 +23,7 @@ export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
       { path: "repo", message: "unknown repo" },
     ]);
   }
-  const result = await appPublisher(c.env, event.repo, event.app_id).intake(event, webhookId);
+  const result = await appPublisher(c.env, event.repo, event.app_id).intake(event, webhookId, c.get("requestId"));
   const build = result.build;
   if (result.outcome === "conflict") {
     throw new AppError("conflicting_build", `build ${build.key} already exists with a different body; send a new build_id for a new build`, undefined, {

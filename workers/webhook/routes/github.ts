@@ -71,6 +71,7 @@ export const github = new Hono<HonoEnv>().post("/v1/github", async (c) => {
     { kind: "github", name: intent.sender.login, ...(role.value ? { role: role.value } : {}) },
     `check run ${intent.via === "rerequested" ? "re-run" : "button"}`,
     intent.deliveryId,
+    c.get("requestId"),
   );
   log.info("github action", { build_key: intent.buildKey, action: intent.action, sender: intent.sender.login, role: role.value, ok: result.ok, outcome: result.ok ? result.outcome : result.code });
   if (result.ok) return c.json({ ok: true, outcome: result.outcome, state: result.build.state });
