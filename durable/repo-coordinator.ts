@@ -57,9 +57,14 @@ export class RepoCoordinator extends DurableObject<Env> {
 
   // ---- state ---------------------------------------------------------------------------------
 
-  private load(repo?: string): CoordinatorState {
+  private stored(): CoordinatorState | undefined {
     const row = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM coordinator WHERE id = 1").toArray()[0];
-    if (row) return JSON.parse(row.data) as CoordinatorState;
+    return row ? (JSON.parse(row.data) as CoordinatorState) : undefined;
+  }
+
+  private load(repo?: string): CoordinatorState {
+    const s = this.stored();
+    if (s) return s;
     if (!repo) throw new Error("coordinator used before its repo is known");
     return emptyState(repo);
   }
@@ -257,14 +262,19 @@ export class RepoCoordinator extends DurableObject<Env> {
 
   private async runEffects(): Promise<void> {
     const repo = this.load().repo;
+    const queue = (effect: CoordinatorEffect) => this.outbox.add([effect], Date.now());
+    const ctx = {
+      env: this.env,
+      log: this.log,
+      repo,
+      policy: this.policy(repo),
+      updates: this,
+      alert: (text: string) => queue({ kind: "alert", text }),
+      notify: (build_key: string, text: string) => queue({ kind: "notify", build_key, text }),
+    };
     for (const item of this.outbox.due(Date.now())) {
       this.outbox.start(item.id);
-      const result = await performCoordinatorEffect(
-        { env: this.env, log: this.log, repo, policy: this.policy(repo), updates: this, alert: (text) => this.outbox.add([{ kind: "alert", text }], Date.now()),
-          notify: (build_key, text) => this.outbox.add([{ kind: "notify", build_key, text }], Date.now()),
-        },
-        item.effect,
-      );
+      const result = await performCoordinatorEffect(ctx, item.effect);
       if (result.ok) this.outbox.done(item.id);
       else this.outbox.retry(item, Date.now(), result.error, result.retryAfterMs);
     }
@@ -287,9 +297,8 @@ export class RepoCoordinator extends DurableObject<Env> {
   }
 
   private async schedule(): Promise<void> {
-    const row = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM coordinator WHERE id = 1").toArray()[0];
-    if (!row) return;
-    const s = JSON.parse(row.data) as CoordinatorState;
+    const s = this.stored();
+    if (!s) return;
     const timing = this.timing(s.repo);
     const times: (number | undefined)[] = [s.publish_job?.next_check_at, s.update_job?.next_check_at, this.outbox.nextAt()];
     if (!s.paused) {
