@@ -131,6 +131,25 @@ describe("RepoCoordinator", () => {
     await until(async () => (await buildState(bad)).state === "live", "retried build live");
   });
 
+  it("a restart of the Durable Objects mid-publish neither loses nor doubles the publish", async () => {
+    const { abortAllDurableObjects } = await import("cloudflare:test");
+    await control(fakeAgent(), "mode", { hold: true });
+    const e = await betaBuild("org.example.Restart");
+    const key = `beta/${e.app_id}/${e.build_id}`;
+    const mine = async () => (await agentJobs()).requests.filter((r) => r.kind === "publish" && r.builds.some((b: any) => b.build_key === key));
+    await until(async () => (await mine()).length === 1, "the publish job at the agent");
+    await abortAllDurableObjects();
+    // a duplicate delivery of the same event after the restart changes nothing either
+    expect((await postBuild(e)).status).toBe(200);
+    await control(fakeAgent(), "mode", { hold: false });
+    await until(async () => (await buildState(e)).state === "live", "live after the restart");
+    const jobs = await mine();
+    expect(jobs).toHaveLength(1);
+    const b = await buildState(e);
+    expect(b.history.filter((h: any) => h.to === "publishing")).toHaveLength(1);
+    expect(b.history.filter((h: any) => h.to === "live")).toHaveLength(1);
+  });
+
   it("pause stops new publishing; resume restarts it", async () => {
     const paused = await json(await operator("POST", "/v1/repos/beta/pause", { reason: "disk swap" }));
     expect(paused).toMatchObject({ paused: true, paused_reason: "disk swap" });
