@@ -6,6 +6,8 @@ export type ErrorCode =
   | "missing_signature"
   | "invalid_signature"
   | "stale_timestamp"
+  /** a signed request whose webhook-id was already used (the repo-master agent refuses replays) */
+  | "replayed"
   | "unauthorized"
   | "forbidden"
   | "invalid_json"
@@ -23,6 +25,7 @@ const STATUS: Record<ErrorCode, number> = {
   missing_signature: 401,
   invalid_signature: 401,
   stale_timestamp: 401,
+  replayed: 401,
   unauthorized: 401,
   forbidden: 403,
   invalid_json: 400,

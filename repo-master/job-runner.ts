@@ -9,7 +9,7 @@ import path from "node:path";
 import type { BackoffPolicy } from "../lib/backoff.js";
 import type { CreateJobRequest, Job, PublishBuildResult } from "../lib/repo-master-contract.js";
 import { err, ok, type Result } from "../lib/result.js";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson } from "../lib/canonical-json.js";
 import type { AgentConfig, RepoConfig } from "./config.js";
 import { importBuild } from "./import-build.js";
 import type { JobStore, StoredJob } from "./job-store.js";

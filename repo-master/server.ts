@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { AppError, invalidPayload } from "../lib/errors.js";
 import { CreateJobRequest, type JobAccepted } from "../lib/repo-master-contract.js";
 import type { AgentConfig } from "./config.js";
-import { AgentError, errorResponse } from "./http-error.js";
+import { errorResponse } from "./http-error.js";
 import type { JobRunner } from "./job-runner.js";
 import type { Logger } from "./logger.js";
 import type { ReplayCache } from "./replay-cache.js";
@@ -35,14 +35,14 @@ export function createApp(deps: AppDeps): Hono {
     try {
       json = JSON.parse(await c.req.text());
     } catch {
-      throw new AgentError(400, "invalid_json", "body is not valid JSON");
+      throw new AppError("invalid_json", "body is not valid JSON");
     }
     const parsed = CreateJobRequest.safeParse(json);
-    if (!parsed.success) throw AgentError.from(invalidPayload(parsed.error.issues, "job request"));
+    if (!parsed.success) throw invalidPayload(parsed.error.issues, "job request");
     const submitted = await deps.runner.submit(parsed.data);
     if (!submitted.ok) {
-      if (submitted.error === "unknown_repo") throw new AgentError(404, "unknown_repo", `repo ${parsed.data.repo} is not configured on this agent`);
-      throw new AgentError(409, "conflicting_job", `job ${parsed.data.job_id} exists with a different request; use a new job_id`);
+      if (submitted.error === "unknown_repo") throw new AppError("unknown_repo", `repo ${parsed.data.repo} is not configured on this agent`);
+      throw new AppError("conflicting_job", `job ${parsed.data.job_id} exists with a different request; use a new job_id`);
     }
     const accepted: JobAccepted = { job_id: submitted.value.job.job_id, state: submitted.value.job.state };
     return c.json(accepted, 202);
@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/v1/jobs/:job_id", (c) => {
     const job = deps.runner.get(c.req.param("job_id"));
-    if (!job) throw new AgentError(404, "not_found", `no job ${c.req.param("job_id")}`);
+    if (!job) throw new AppError("not_found", `no job ${c.req.param("job_id")}`);
     return c.json(job);
   });
 
@@ -58,25 +58,24 @@ export function createApp(deps: AppDeps): Hono {
     app.get("/repos/:name/key.gpg", async (c) => {
       const repo = deps.config.repos[c.req.param("name")];
       const key = repo ? await publicKey(repo) : undefined;
-      if (!key) throw new AgentError(404, "not_found", "no public key for this repo");
+      if (!key) throw new AppError("not_found", "no public key for this repo");
       return c.body(typeof key === "string" ? key : new Uint8Array(key), 200, { "content-type": "application/pgp-keys" });
     });
     app.get("/repos/:name/*", async (c) => {
       const name = c.req.param("name");
       const repo = deps.config.repos[name];
-      if (!repo) throw new AgentError(404, "not_found", `no repo ${name}`);
+      if (!repo) throw new AppError("not_found", `no repo ${name}`);
       const prefix = `/repos/${name}/`;
       const answer = await resolveRepoFile(repo.path, c.req.path.slice(prefix.length));
-      if (!answer.found) throw new AgentError(404, "not_found", "no such file");
+      if (!answer.found) throw new AppError("not_found", "no such file");
       return fileResponse(answer, c.req.method);
     });
   }
 
-  app.notFound((c) => errorResponse(c, new AgentError(404, "not_found", `no route ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => errorResponse(c, new AppError("not_found", `no route ${c.req.method} ${c.req.path}`)));
 
   app.onError((e, c) => {
-    if (e instanceof AgentError) return errorResponse(c, e);
-    if (e instanceof AppError) return errorResponse(c, AgentError.from(e));
+    if (e instanceof AppError) return errorResponse(c, e);
     const requestId = randomUUID();
     deps.log("error", "request failed", { request_id: requestId, path: c.req.path, error: e instanceof Error ? e.message : String(e) });
     return c.json({ error: { code: "internal", message: `internal error (request ${requestId})` } }, 500);

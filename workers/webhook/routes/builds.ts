@@ -9,12 +9,12 @@ import type { HonoEnv } from "../context.js";
 import { appPublisher } from "../publisher-stub.js";
 import { parseJson, readBody } from "../read-body.js";
 import { statusUrl } from "../status-url.js";
-import { verifyStandardWebhook } from "../verify-standard-webhook.js";
+import { verifySignedRequest } from "../../../lib/verify-signed-request.js";
 
 export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
   const config = c.get("config");
   const body = await readBody(c.req.raw, MAX_BODY_BYTES);
-  const webhookId = await verifyStandardWebhook(config.BUILD_WEBHOOK_SECRETS, c.req.raw.headers, body);
+  const webhookId = await verifySignedRequest(config.BUILD_WEBHOOK_SECRETS, c.req.raw.headers, body, { secretName: "BUILD_WEBHOOK_SECRETS" });
   const parsed = BuildEvent.safeParse(parseJson(body));
   if (!parsed.success) throw invalidPayload(parsed.error.issues);
   const event = parsed.data;

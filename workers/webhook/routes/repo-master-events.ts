@@ -9,7 +9,7 @@ import { Job } from "../../../lib/repo-master-contract.js";
 import type { HonoEnv } from "../context.js";
 import { repoCoordinator } from "../publisher-stub.js";
 import { parseJson, readBody } from "../read-body.js";
-import { verifyStandardWebhook } from "../verify-standard-webhook.js";
+import { verifySignedRequest } from "../../../lib/verify-signed-request.js";
 
 const MAX_EVENT_BYTES = 1024 * 1024;
 
@@ -17,7 +17,7 @@ export const repoMasterEvents = new Hono<HonoEnv>().post("/v1/repo-master/events
   const config = c.get("config");
   if (!config.REPO_MASTER_SECRET) throw new AppError("not_configured", "REPO_MASTER_SECRET is not set; the repo master's callbacks cannot be verified");
   const body = await readBody(c.req.raw, MAX_EVENT_BYTES);
-  await verifyStandardWebhook([config.REPO_MASTER_SECRET], c.req.raw.headers, body);
+  await verifySignedRequest([config.REPO_MASTER_SECRET], c.req.raw.headers, body, { secretName: "REPO_MASTER_SECRET" });
   const parsed = Job.safeParse(parseJson(body));
   if (!parsed.success) throw invalidPayload(parsed.error.issues);
   const job = parsed.data;
