@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { randomUUID } from "node:crypto";
 import { AppError, invalidPayload } from "../lib/errors.js";
+import { parseJson } from "../lib/read-body.js";
 import { CreateJobRequest, type JobAccepted } from "../lib/repo-master-contract.js";
 import type { AgentConfig } from "./config.js";
 import { errorResponse } from "./http-error.js";
@@ -31,13 +32,7 @@ export function createApp(deps: AppDeps): Hono {
   app.use("/v1/*", verifyRequest({ secrets: deps.secrets, replays: deps.replays, ...(deps.now ? { now: deps.now } : {}) }));
 
   app.post("/v1/jobs", async (c) => {
-    let json: unknown;
-    try {
-      json = JSON.parse(await c.req.text());
-    } catch {
-      throw new AppError("invalid_json", "body is not valid JSON");
-    }
-    const parsed = CreateJobRequest.safeParse(json);
+    const parsed = CreateJobRequest.safeParse(parseJson(await c.req.text()));
     if (!parsed.success) throw invalidPayload(parsed.error.issues, "job request");
     const submitted = await deps.runner.submit(parsed.data);
     if (!submitted.ok) {

@@ -5,6 +5,7 @@
  * idempotency key, webhook-id only identifies one message).
  */
 import type { MiddlewareHandler } from "hono";
+import { readBody } from "../lib/read-body.js";
 import { verifySignedRequest } from "../lib/verify-signed-request.js";
 import { AppError } from "../lib/errors.js";
 import type { ReplayCache } from "./replay-cache.js";
@@ -15,10 +16,8 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 export function verifyRequest(opts: { secrets: readonly string[]; replays: ReplayCache; now?: () => number }): MiddlewareHandler {
   return async (c, next) => {
-    const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > MAX_BODY_BYTES) throw new AppError("payload_too_large", `body exceeds ${MAX_BODY_BYTES} bytes`);
-    const body = await c.req.text();
-    if (body.length > MAX_BODY_BYTES) throw new AppError("payload_too_large", `body exceeds ${MAX_BODY_BYTES} bytes`);
+    // through Hono's body cache, so the route can read the body again
+    const body = await readBody({ headers: c.req.raw.headers, arrayBuffer: () => c.req.arrayBuffer() }, MAX_BODY_BYTES);
     const id = await verifySignedRequest(opts.secrets, c.req.raw.headers, body, { secretName: "REPO_MASTER_SECRET", ...(opts.now ? { now: opts.now() } : {}) });
     // only after the signature checked out, so forged requests cannot burn ids
     if (c.req.method === "POST" && !opts.replays.remember(id)) {

@@ -10,7 +10,7 @@ import { AppId, BuildId, RepoName, buildKey } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
 import { operatorAuth } from "../middleware/operator-auth.js";
 import { appPublisher } from "../publisher-stub.js";
-import { parseJson } from "../read-body.js";
+import { parseJson } from "../../../lib/read-body.js";
 import { statusUrl } from "../status-url.js";
 import { validate } from "../validate.js";
 import { invalidPayload } from "../../../lib/errors.js";

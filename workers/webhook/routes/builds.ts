@@ -7,7 +7,7 @@ import { BuildEvent, MAX_BODY_BYTES } from "../../../lib/build-event.js";
 import { AppError, invalidPayload } from "../../../lib/errors.js";
 import type { HonoEnv } from "../context.js";
 import { appPublisher } from "../publisher-stub.js";
-import { parseJson, readBody } from "../read-body.js";
+import { parseJson, readBody } from "../../../lib/read-body.js";
 import { statusUrl } from "../status-url.js";
 import { verifySignedRequest } from "../../../lib/verify-signed-request.js";
 

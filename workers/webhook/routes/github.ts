@@ -13,7 +13,7 @@ import { verifyAndParse } from "../../../lib/github/webhook-event.js";
 import { splitBuildKey } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
 import { appPublisher } from "../publisher-stub.js";
-import { readBody } from "../read-body.js";
+import { readBody } from "../../../lib/read-body.js";
 
 const MAX_GITHUB_BYTES = 5 * 1024 * 1024;
 

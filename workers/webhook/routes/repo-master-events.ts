@@ -8,7 +8,7 @@ import { AppError, invalidPayload } from "../../../lib/errors.js";
 import { Job } from "../../../lib/repo-master-contract.js";
 import type { HonoEnv } from "../context.js";
 import { repoCoordinator } from "../publisher-stub.js";
-import { parseJson, readBody } from "../read-body.js";
+import { parseJson, readBody } from "../../../lib/read-body.js";
 import { verifySignedRequest } from "../../../lib/verify-signed-request.js";
 
 const MAX_EVENT_BYTES = 1024 * 1024;

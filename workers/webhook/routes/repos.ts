@@ -6,7 +6,7 @@ import { RepoName } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
 import { operatorAuth } from "../middleware/operator-auth.js";
 import { repoCoordinator } from "../publisher-stub.js";
-import { parseJson } from "../read-body.js";
+import { parseJson } from "../../../lib/read-body.js";
 import { validate } from "../validate.js";
 
 const Params = z.object({ repo: RepoName });

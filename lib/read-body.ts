@@ -1,7 +1,8 @@
 /** Reads a raw request body with a hard size cap, before any signature check or parse. */
-import { AppError } from "../../lib/errors.js";
+import { AppError } from "./errors.js";
 
-export async function readBody(req: Request, maxBytes: number): Promise<string> {
+/** `req` is a Request, or anything reading its body once (e.g. Hono's cached `c.req.arrayBuffer`). */
+export async function readBody(req: { headers: Headers; arrayBuffer(): Promise<ArrayBuffer> }, maxBytes: number): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   const buf = await req.arrayBuffer();
