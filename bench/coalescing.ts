@@ -10,9 +10,10 @@
  * Latency is approval → the update-repo that made the build live, in simulated seconds.
  * Every N runs with 25 seeds; counts are medians over seeds, latencies pooled.
  */
-import { applyPublishJob, applyUpdateJob } from "../lib/coordinator/job-outcome.js";
-import { earliestReady, enqueue, nextBatch } from "../lib/coordinator/queue.js";
-import { emptyState, type ActiveJob, type CoordinatorState, type Timing } from "../lib/coordinator/state.js";
+import { applyPublishJob, applyUpdateSuccess, expectedRefs } from "../lib/coordinator/job-outcome.js";
+import { nextBatch } from "../lib/coordinator/queue.js";
+import { changedRefs, newJobId } from "../lib/coordinator/start-job.js";
+import { emptyMeta, type PublishedBuild, type QueuedBuild, type RepoMeta, type Timing } from "../lib/coordinator/state.js";
 import { updateDueAt } from "../lib/coordinator/update-schedule.js";
 import { RepoPolicy } from "../lib/config.js";
 import type { Job } from "../lib/repo-master-contract.js";
@@ -32,7 +33,7 @@ export interface SimResult {
   latencies: number[];
   /** when the last build went live, seconds after the first approval */
   drainedAt: number;
-  /** the coordinator's state row: largest size, and bytes written over the burst (one save per event) */
+  /** the coordinator's rows: the largest, and bytes written over the burst (the rows each change writes) */
   maxStateBytes: number;
   stateBytesWritten: number;
 }
@@ -53,10 +54,11 @@ function timingFrom(policy: RepoPolicy): Timing {
     maxAttempts: 8,
     pollMs: 5_000,
     alertAfterMs: 600_000,
+    probeMs: 10_000,
   };
 }
 
-/** `measureState`: serialize the state after every event, as the Durable Object saves it (slow at N=500). */
+/** `measureState`: size every row a change writes, as the Durable Object stores them. */
 export function simulate(n: number, timing: Timing, seed: number, measureState = false): SimResult {
   const rand = seededRandom(seed);
   const between = ([lo, hi]: [number, number]) => lo + rand() * (hi - lo);
@@ -69,22 +71,29 @@ export function simulate(n: number, timing: Timing, seed: number, measureState =
     };
   }).sort((a, b) => a.at - b.at);
 
-  let state: CoordinatorState = emptyState(REPO);
+  // the coordinator's rows, in memory: queue entries, published builds, at most one job of each kind
+  let meta: RepoMeta = emptyMeta(REPO);
+  const queue: QueuedBuild[] = [];
+  const published: PublishedBuild[] = [];
+  let publishJob: { id: string; items: QueuedBuild[] } | undefined;
+  let updateJob: { id: string; builds: PublishedBuild[] } | undefined;
   let agentFreeAt = 0;
   const completions: Completion[] = []; // FIFO on the single-writer agent, so already in time order
   const approvedAt = new Map<string, number>();
   const liveAt = new Map<string, number>();
   let publishJobs = 0;
   let updates = 0;
+  let seq = 0;
   let wakeAt: number | undefined;
-  let maxStateBytes = 0;
-  let stateBytesWritten = 0;
+  let maxRowBytes = 0;
+  let bytesWritten = 0;
 
-  const save = () => {
+  /** one stored row (what the Durable Object writes for this change) */
+  const wrote = (row: unknown) => {
     if (!measureState) return;
-    const size = JSON.stringify(state).length;
-    maxStateBytes = Math.max(maxStateBytes, size);
-    stateBytesWritten += size;
+    const size = JSON.stringify(row).length;
+    maxRowBytes = Math.max(maxRowBytes, size);
+    bytesWritten += size;
   };
 
   /** the agent runs one job at a time: this one starts when the previous one is done */
@@ -93,27 +102,21 @@ export function simulate(n: number, timing: Timing, seed: number, measureState =
     completions.push({ at: agentFreeAt, job: finished });
   };
 
-  const activeJob = (now: number, id: string, kind: ActiveJob["kind"], request: ActiveJob["request"], items: ActiveJob["items"], keys: string[]): ActiveJob => ({
-    job_id: id,
-    kind,
-    phase: "running",
-    request,
-    build_keys: keys,
-    items,
-    created_at: now,
-    failures: 0,
-    next_check_at: now + timing.pollMs,
-  });
+  const waiting = () => {
+    const times = published.map((p) => p.published_at);
+    return times.length === 0 ? { count: 0 } : { count: times.length, first: Math.min(...times), last: Math.max(...times) };
+  };
 
   const tick = (now: number) => {
-    if (!state.publish_job) {
-      const batch = nextBatch(state, now, timing.batchSize);
+    if (!publishJob) {
+      const batch = nextBatch(queue, now, timing.batchSize);
       if (batch.length > 0) {
-        const id = `${REPO}-publish-${state.seq + 1}`;
-        const keys = batch.map((b) => b.build_key);
-        const job = activeJob(now, id, "publish", { job_id: id, kind: "publish", repo: REPO, builds: batch.map(({ build_key, app_id, artifact }) => ({ build_key, app_id, artifact })) }, batch, keys);
-        const taken = new Set(keys);
-        state = { ...state, queue: state.queue.filter((q) => !taken.has(q.build_key)), publish_job: job, seq: state.seq + 1 };
+        const id = newJobId(meta, "publish", "sim");
+        meta = { ...meta, seq: meta.seq + 1 };
+        publishJob = { id, items: batch };
+        for (const b of batch) b.job_id = id;
+        wrote(meta);
+        batch.forEach(wrote);
         publishJobs++;
         submit(now, between(PUBLISH_MS), {
           job_id: id, kind: "publish", repo: REPO, state: "succeeded", log_tail: [], created_at: iso(now), updated_at: iso(now), runs: 1,
@@ -121,22 +124,24 @@ export function simulate(n: number, timing: Timing, seed: number, measureState =
         });
       }
     }
-    const due = updateDueAt(state, timing);
-    if (!state.update_job && due !== undefined && due <= now) {
-      const id = `${REPO}-update-${state.seq + 1}`;
-      const changed = [...new Set(state.published.flatMap((p) => Object.keys(p.refs)))];
-      const job = activeJob(now, id, "update-repo", { job_id: id, kind: "update-repo", repo: REPO, options: { changed_refs: changed } }, [], state.published.map((p) => p.build_key));
-      state = { ...state, update_job: job, seq: state.seq + 1 };
+    const due = updateDueAt(meta, waiting(), timing);
+    if (!updateJob && due !== undefined && due <= now) {
+      const id = newJobId(meta, "update", "sim");
+      meta = { ...meta, seq: meta.seq + 1 };
+      const builds = published.splice(0, published.length);
+      updateJob = { id, builds };
+      wrote(meta);
       updates++;
       const took = between(UPDATE_MS);
+      const changed = changedRefs(builds);
       submit(now, took, {
         job_id: id, kind: "update-repo", repo: REPO, state: "succeeded", log_tail: [], created_at: iso(now), updated_at: iso(now), runs: 1,
-        result: { summary_sha256: hex(64, rand), changed_paths: ["summary", "summary.sig", ...changed.map((r) => `refs/heads/${r}`)], refs: {}, duration_ms: Math.round(took) },
+        result: { summary_sha256: hex(64, rand), changed_paths: ["summary", "summary.sig"], refs_count: changed.length, changed_refs: { count: changed.length, sha256: hex(64, rand) }, duration_ms: Math.round(took) },
       });
     }
-    save();
     // RepoCoordinator.schedule: the next alarm
-    const times = [!state.publish_job ? earliestReady(state) : undefined, !state.update_job ? updateDueAt(state, timing) : undefined].filter((t): t is number => t !== undefined);
+    const ready = queue.filter((q) => q.job_id === undefined).map((q) => q.ready_at);
+    const times = [!publishJob && ready.length > 0 ? Math.min(...ready) : undefined, !updateJob ? updateDueAt(meta, waiting(), timing) : undefined].filter((t): t is number => t !== undefined);
     wakeAt = times.length > 0 ? Math.max(now, Math.min(...times)) : undefined;
   };
 
@@ -150,12 +155,30 @@ export function simulate(n: number, timing: Timing, seed: number, measureState =
     if (arrival && arrival.at === now) {
       next++;
       approvedAt.set(arrival.item.build_key, now);
-      state = enqueue(state, arrival.item, now);
+      const q = { ...arrival.item, enqueued_at: now, attempts: 0, ready_at: now };
+      queue.push(q);
+      wrote(q);
     } else if (done && done.at === now) {
       completions.shift();
-      const outcome = done.job.kind === "publish" ? applyPublishJob(state, done.job, now, timing) : applyUpdateJob(state, done.job, now, timing);
-      state = outcome.state;
-      for (const r of outcome.reports) if (r.progress.kind === "live") liveAt.set(r.build_key, now);
+      if (done.job.kind === "publish" && publishJob) {
+        const outcome = applyPublishJob(done.job, publishJob.items, now, timing);
+        const gone = new Set(publishJob.items.map((i) => i.build_key));
+        queue.splice(0, queue.length, ...queue.filter((q) => !gone.has(q.build_key)));
+        for (const p of outcome.published) {
+          const row = { ...p, seq: ++seq };
+          published.push(row);
+          wrote(row);
+        }
+        publishJob = undefined;
+      } else if (done.job.kind === "update-repo" && done.job.result && updateJob) {
+        const builds = updateJob.builds;
+        const actual = new Map([...expectedRefs(builds)].map(([r, e]) => [r, e.commit as string | null]));
+        const outcome = applyUpdateSuccess(meta, done.job.job_id, builds, done.job.result, actual, now);
+        meta = outcome.meta;
+        wrote(outcome.record);
+        for (const r of outcome.reports) if (r.progress.kind === "live") liveAt.set(r.build_key, now);
+        updateJob = undefined;
+      }
     } else {
       wakeAt = undefined;
     }
@@ -165,7 +188,7 @@ export function simulate(n: number, timing: Timing, seed: number, measureState =
   if (liveAt.size !== n) throw new Error(`simulation lost builds: ${liveAt.size} of ${n} went live`);
   const latencies = [...liveAt].map(([key, at]) => (at - (approvedAt.get(key) ?? Number.NaN)) / 1000);
   const first = arrivals[0]?.at ?? 0;
-  return { publishJobs, updates, latencies, drainedAt: (Math.max(...liveAt.values()) - first) / 1000, maxStateBytes, stateBytesWritten };
+  return { publishJobs, updates, latencies, drainedAt: (Math.max(...liveAt.values()) - first) / 1000, maxStateBytes: maxRowBytes, stateBytesWritten: bytesWritten };
 }
 
 interface Summary {
@@ -218,8 +241,8 @@ export function benchCoalescing(): Section {
     p95: s.p95_s,
     latencyUnit: "sim_s" as const,
     memoryBytes: s.max_state_bytes,
-    memoryWhat: "max state row",
-    note: `${s.updates} update-repo (${s.updates_range[0]}–${s.updates_range[1]}) vs ${s.publish_jobs} naive · all live at ${s.drained_s.toFixed(0)} s · state rows saved Σ ${bytes(s.state_bytes_written)}`,
+    memoryWhat: "largest row",
+    note: `${s.updates} update-repo (${s.updates_range[0]}–${s.updates_range[1]}) vs ${s.publish_jobs} naive · all live at ${s.drained_s.toFixed(0)} s · rows written Σ ${bytes(s.state_bytes_written)}`,
   }));
   const ratios = results
     .filter((s) => s.mode.startsWith("debounce"))

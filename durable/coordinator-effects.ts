@@ -29,7 +29,8 @@ export interface CoordinatorEffectContext {
   /** queues a line for a build's Slack thread */
   notify(buildKey: string, text: string): void;
   updates: {
-    getUpdate(updateId: string): { build_keys: string[]; result?: { summary_sha256: string; changed_paths: string[] }; purge?: PurgeReport } | undefined;
+    /** what the update changed (summary files, refs/heads of its refs…), its live builds, whether it was purged */
+    purgeTarget(updateId: string): { summary_sha256: string; changed_paths: string[]; live: string[]; purged: boolean } | undefined;
     recordPurge(updateId: string, report: PurgeReport): void;
   };
 }
@@ -68,19 +69,19 @@ export async function performCoordinatorEffect(ctx: CoordinatorEffectContext, ef
  * never touches the builds, which are already live in the signed summary.
  */
 async function purge(ctx: CoordinatorEffectContext, updateId: string): Promise<EffectResult> {
-  const update = ctx.updates.getUpdate(updateId);
-  if (!update?.result || update.purge) return { ok: true };
+  const update = ctx.updates.purgeTarget(updateId);
+  if (!update || update.purged) return { ok: true };
   const report = await purgeService(ctx.env).purge({
     repo: ctx.repo,
     update_id: updateId,
     ...(ctx.policy.public_url ? { public_url: ctx.policy.public_url } : {}),
-    changed_paths: update.result.changed_paths,
-    expected: { summary: update.result.summary_sha256 },
+    changed_paths: update.changed_paths,
+    expected: { summary: update.summary_sha256 },
   });
   ctx.updates.recordPurge(updateId, report);
   ctx.log.info("purge", { repo: ctx.repo, update_id: updateId, skipped: report.skipped, ok: report.providers.every((p) => p.ok), alerts: report.alerts.length });
   for (const alert of report.alerts) ctx.alert(alert);
   // the builds of this update are live; their threads hear that users may not see them yet
-  if (report.alerts.length > 0) for (const key of update.build_keys) ctx.notify(key, `live, but the CDN purge needs attention: ${report.alerts[0]}`);
+  if (report.alerts.length > 0) for (const key of update.live) ctx.notify(key, `live, but the CDN purge needs attention: ${report.alerts[0]}`);
   return { ok: true };
 }

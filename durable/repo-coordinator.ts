@@ -1,87 +1,107 @@
 /**
  * RepoCoordinator Durable Object, key `<repo>`: the single writer for one repository. It batches
  * queued builds into publish jobs, coalesces summary regeneration, polls the repo master (callbacks
- * can be lost), reports progress to the AppPublishers and purges the CDN after each update.
- * A thin shell over lib/coordinator: state is one JSON row; every change is load → pure fn → save.
+ * can be lost), checks each update against the signed summary, reports progress to the
+ * AppPublishers and purges the CDN after each update.
+ *
+ * A thin shell over lib/coordinator: rows in CoordinatorStore (one per item, issue 9), each change
+ * one transaction. A storage error rolls the change back, backs the object off and alerts; it
+ * never leaves a claim without its job.
  */
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig, type RepoPolicy } from "../lib/config.js";
-import { callFailed, callSucceeded } from "../lib/coordinator/agent-call.js";
-import { applyPublishJob, applyUpdateJob, type FinishedUpdate, type Outcome } from "../lib/coordinator/job-outcome.js";
-import { earliestReady, enqueue, nextBatch } from "../lib/coordinator/queue.js";
-import { emptyState, type ActiveJob, type CoordinatorState, type QueuedBuild, type Timing } from "../lib/coordinator/state.js";
-import { newJobId, startPublishJob, startUpdateJob } from "../lib/coordinator/start-job.js";
+import { repoPolicy, loadConfig, type RepoPolicy } from "../lib/config.js";
+import { agentReachable, callFailed, callSucceeded, outageAlert, outageWakeAt, type CallOutcome } from "../lib/coordinator/agent-call.js";
+import { applyPublishJob, applyUpdateFailure, applyUpdateSuccess, expectedRefs, type Report, type UpdateRecord, type UpdateOutcome } from "../lib/coordinator/job-outcome.js";
+import { nextBatch, updateBatch } from "../lib/coordinator/queue.js";
+import { emptyMeta, type ActiveJob, type RepoMeta, type Timing } from "../lib/coordinator/state.js";
+import { changedRefs, newJob, newJobId, publishRequest, updateRequest } from "../lib/coordinator/start-job.js";
 import { updateDueAt } from "../lib/coordinator/update-schedule.js";
+import { backoffMs } from "../lib/backoff.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import type { Actor } from "../lib/build.js";
+import type { RepoMasterCall } from "../lib/publish-contract.js";
 import type { PurgeReport } from "../lib/purge/contract.js";
+import { refsDigest } from "../lib/refs-digest.js";
 import { Job } from "../lib/repo-master-contract.js";
+import { postAlert } from "../lib/slack/sync-build-message.js";
+import { CoordinatorStore, type StoredUpdate, type UpdateBuild } from "./coordinator-store.js";
+import { performCoordinatorEffect, type CoordinatorEffect } from "./coordinator-effects.js";
+import { slackClient } from "./integrations.js";
 import { Outbox } from "./outbox.js";
 import { publishService } from "./services.js";
-import { performCoordinatorEffect, type CoordinatorEffect } from "./coordinator-effects.js";
 
-export interface RepoUpdateRecord extends FinishedUpdate {
-  purge?: PurgeReport;
+/** The agent contract's cap on an update-repo job's `changed_refs`. */
+const UPDATE_MAX_REFS = 10_000;
+/** How many entries of a list the repo view shows; the paged routes give the rest. */
+const VIEW_LIST = 50;
+/** After a storage error: back off from 1 s to at most 5 minutes. */
+const STORAGE_BACKOFF = { baseMs: 1_000, maxMs: 5 * 60_000, maxAttempts: 20 };
+
+export interface UpdateSummary extends UpdateRecord {
+  purge?: { ok: boolean; skipped?: string; paths?: number; alerts: number; verified?: boolean };
 }
 
 export interface RepoView {
   repo: string;
   paused: boolean;
   paused_reason?: string;
+  paused_by?: string;
+  paused_at?: string;
   public_url?: string;
   gpg_key_url?: string;
-  queue: { build_key: string; attempts: number; ready_at: string }[];
+  /** the first VIEW_LIST entries; `queue_count` says how many there are (GET …/queue pages) */
+  queue: { build_key: string; attempts: number; ready_at: string; job_id?: string }[];
+  queue_count: number;
   waiting_for_summary: { build_key: string; published_at: string }[];
+  waiting_for_summary_count: number;
   next_update_at?: string;
-  running: { job_id: string; kind: string; phase: string; build_keys: string[]; failures: number }[];
+  running: { job_id: string; kind: string; phase: string; build_keys: string[]; build_count: number; failures: number }[];
   repo_master: { reachable: boolean; down_since?: string };
-  recent_updates: RepoUpdateRecord[];
+  /** summaries (counts and digests); GET …/updates/:id pages the per-build detail */
+  recent_updates: UpdateSummary[];
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const summarize = (u: StoredUpdate): UpdateSummary => ({
+  ...u.record,
+  ...(u.purge
+    ? {
+        purge: {
+          ok: u.purge.providers.every((p) => p.ok) && (u.purge.verify?.ok ?? true),
+          ...(u.purge.skipped ? { skipped: u.purge.skipped } : {}),
+          ...(u.purge.paths !== undefined ? { paths: u.purge.paths } : {}),
+          alerts: u.purge.alerts.length,
+          ...(u.purge.verify ? { verified: u.purge.verify.ok } : {}),
+        },
+      }
+    : {}),
+});
 
 export class RepoCoordinator extends DurableObject<Env> {
+  private readonly store: CoordinatorStore;
   private readonly outbox: Outbox<CoordinatorEffect>;
   private readonly log: Logger;
   private ticking = false;
+  /** consecutive ticks that failed on storage (kept in memory: storage may be what is failing) */
+  private storageFailures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const sql = ctx.storage.sql;
-    sql.exec("CREATE TABLE IF NOT EXISTS coordinator (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)");
-    sql.exec("CREATE TABLE IF NOT EXISTS updates (update_id TEXT PRIMARY KEY, finished_at INTEGER NOT NULL, data TEXT NOT NULL)");
-    this.outbox = new Outbox<CoordinatorEffect>(sql);
+    this.store = new CoordinatorStore(ctx.storage);
+    this.outbox = new Outbox<CoordinatorEffect>(ctx.storage.sql);
     this.log = createLogger({ component: "RepoCoordinator" }, loadConfig(env).LOG_LEVEL);
   }
 
-  // ---- state ---------------------------------------------------------------------------------
-
-  private stored(): CoordinatorState | undefined {
-    const row = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM coordinator WHERE id = 1").toArray()[0];
-    return row ? (JSON.parse(row.data) as CoordinatorState) : undefined;
-  }
-
-  private load(repo?: string): CoordinatorState {
-    const s = this.stored();
-    if (s) return s;
-    if (!repo) throw new Error("coordinator used before its repo is known");
-    return emptyState(repo);
-  }
-
-  private save(state: CoordinatorState): void {
-    this.ctx.storage.sql.exec("INSERT INTO coordinator (id, data) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data", JSON.stringify(state));
-  }
-
-  /** Applies a pure change to the freshly loaded state (other calls may have run during an await). */
-  private mutate<T>(fn: (s: CoordinatorState) => { state: CoordinatorState } & T, repo?: string): T {
-    const result = fn(this.load(repo));
-    this.save(result.state);
-    return result;
-  }
+  // ---- configuration -------------------------------------------------------------------------
 
   private policy(repo: string): RepoPolicy {
-    const p = loadConfig(this.env).REPOS[repo];
+    const p = repoPolicy(loadConfig(this.env), repo);
     if (!p) throw new Error(`repo ${repo} is not in REPOS`);
     return p;
   }
@@ -98,62 +118,114 @@ export class RepoCoordinator extends DurableObject<Env> {
       maxAttempts: c.RETRY_MAX_ATTEMPTS,
       pollMs: c.POLL_INTERVAL_SECONDS * 1000,
       alertAfterMs: c.REPO_MASTER_ALERT_AFTER_MINUTES * 60_000,
+      probeMs: c.REPO_MASTER_PROBE_SECONDS * 1000,
     };
+  }
+
+  /** The meta row, or a fresh one for `repo` (not stored until something is written). */
+  private meta(repo?: string): RepoMeta {
+    const m = this.store.meta();
+    if (m) return m;
+    if (!repo) throw new Error("coordinator used before its repo is known");
+    return emptyMeta(repo);
   }
 
   // ---- RPC -----------------------------------------------------------------------------------
 
-  async enqueue(repo: string, item: Pick<QueuedBuild, "build_key" | "app_id" | "artifact">): Promise<void> {
-    this.mutate((s) => ({ state: enqueue(s, item, Date.now()) }), repo);
-    this.log.info("build queued", { repo, build_key: item.build_key });
-    await this.wake(Date.now());
+  async enqueue(repo: string, item: { build_key: string; app_id: string; artifact: { url: string; refs: Record<string, string> } }): Promise<void> {
+    const now = Date.now();
+    this.store.write(() => {
+      if (!this.store.meta()) this.store.putMeta(emptyMeta(repo));
+      if (!this.store.knows(item.build_key)) this.store.addToQueue({ ...item, enqueued_at: now, attempts: 0, ready_at: now });
+    });
+    this.log.debug("build queued", { repo, build_key: item.build_key });
+    await this.wake(now);
   }
 
   /** A job reported by the agent's callback (verified by the webhook worker) or by a poll. */
   async onJobEvent(repo: string, job: Job): Promise<void> {
-    this.finish(job, repo);
+    if (!this.store.meta()) return; // a callback for a repo this object never coordinated
+    await this.finish(job, repo);
     await this.wake(Date.now());
   }
 
+  /** Pausing a paused repo keeps the first reason, actor and time (issue 10 #14). */
   async pause(repo: string, actor: Actor, reason?: string): Promise<RepoView> {
-    this.mutate((s) => ({ state: { ...s, paused: true, paused_reason: reason ?? `paused by ${actor.name}` } }), repo);
+    const now = Date.now();
+    this.store.write(() => {
+      const m = this.meta(repo);
+      if (m.paused) return;
+      this.store.putMeta({ ...m, paused: true, paused_reason: reason ?? `paused by ${actor.name}`, paused_by: actor.name, paused_at: now });
+    });
     this.log.info("repo paused", { repo, actor: actor.name });
     return this.status(repo);
   }
 
   async resume(repo: string, actor: Actor): Promise<RepoView> {
-    this.mutate((s) => {
-      const { paused_reason: _r, ...rest } = s;
-      return { state: { ...rest, paused: false } };
-    }, repo);
-    this.log.info("repo resumed", { repo, actor: actor.name });
-    await this.wake(Date.now());
+    const m = this.store.meta();
+    if (m?.paused) {
+      const { paused_reason: _r, paused_by: _b, paused_at: _a, ...rest } = m;
+      this.store.write(() => this.store.putMeta({ ...rest, paused: false }));
+      this.log.info("repo resumed", { repo, actor: actor.name });
+      await this.wake(Date.now());
+    }
     return this.status(repo);
   }
 
   async status(repo: string): Promise<RepoView> {
-    const s = this.load(repo);
+    const m = this.meta(repo);
     const policy = this.policy(repo);
-    const due = updateDueAt(s, this.timing(repo));
-    const updates = this.ctx.storage.sql
-      .exec<{ data: string }>("SELECT data FROM updates ORDER BY finished_at DESC LIMIT 20")
-      .toArray()
-      .map((r) => JSON.parse(r.data) as RepoUpdateRecord);
+    const timing = this.timing(repo);
+    const waiting = this.store.waitingSummary();
+    const jobs = this.store.jobs();
+    const due = updateDueAt(m, waiting, timing);
+    const counts = this.store.queueCount();
     return {
       repo,
-      paused: s.paused,
-      ...(s.paused_reason ? { paused_reason: s.paused_reason } : {}),
+      paused: m.paused,
+      ...(m.paused_reason ? { paused_reason: m.paused_reason } : {}),
+      ...(m.paused_by ? { paused_by: m.paused_by } : {}),
+      ...(m.paused_at !== undefined ? { paused_at: iso(m.paused_at) } : {}),
       ...(policy.public_url ? { public_url: policy.public_url } : {}),
       ...(policy.gpg_key_url ? { gpg_key_url: policy.gpg_key_url } : {}),
-      queue: s.queue.map((q) => ({ build_key: q.build_key, attempts: q.attempts, ready_at: iso(q.ready_at) })),
-      waiting_for_summary: s.published.map((p) => ({ build_key: p.build_key, published_at: iso(p.published_at) })),
-      ...(due !== undefined && !s.update_job ? { next_update_at: iso(due) } : {}),
-      running: [s.publish_job, s.update_job]
-        .filter((j): j is ActiveJob => j !== undefined)
-        .map((j) => ({ job_id: j.job_id, kind: j.kind, phase: j.phase, build_keys: j.build_keys, failures: j.failures })),
-      repo_master: { reachable: s.agent_down_since === undefined, ...(s.agent_down_since ? { down_since: iso(s.agent_down_since) } : {}) },
-      recent_updates: updates,
+      queue: this.store.queuePage(0, VIEW_LIST).map((q) => ({ build_key: q.build_key, attempts: q.attempts, ready_at: iso(q.ready_at), ...(q.job_id ? { job_id: q.job_id } : {}) })),
+      queue_count: counts.total,
+      waiting_for_summary: this.store.waiting(VIEW_LIST).map((p) => ({ build_key: p.build_key, published_at: iso(p.published_at) })),
+      waiting_for_summary_count: waiting.count,
+      ...(due !== undefined && !jobs.some((j) => j.kind === "update-repo") ? { next_update_at: iso(due) } : {}),
+      running: jobs.map((j) => {
+        const keys = j.kind === "publish" ? this.store.queuedInJob(j.job_id).map((q) => q.build_key) : this.store.inUpdate(j.job_id).map((p) => p.build_key);
+        return { job_id: j.job_id, kind: j.kind, phase: j.phase, build_keys: keys.slice(0, VIEW_LIST), build_count: keys.length, failures: j.failures };
+      }),
+      repo_master: { reachable: m.agent_down_since === undefined, ...(m.agent_down_since !== undefined ? { down_since: iso(m.agent_down_since) } : {}) },
+      recent_updates: this.store.updatesPage(Number.MAX_SAFE_INTEGER, 20).map(summarize),
     };
+  }
+
+  /** `GET /v1/repos/:repo/queue`: the queue in order, a page at a time. */
+  async queuePage(cursor: number, limit: number): Promise<Page<{ build_key: string; app_id: string; attempts: number; enqueued_at: string; ready_at: string; job_id?: string }>> {
+    const rows = this.store.queuePage(cursor, limit + 1);
+    const items = rows.slice(0, limit);
+    return {
+      items: items.map((q) => ({ build_key: q.build_key, app_id: q.app_id, attempts: q.attempts, enqueued_at: iso(q.enqueued_at), ready_at: iso(q.ready_at), ...(q.job_id ? { job_id: q.job_id } : {}) })),
+      next_cursor: rows.length > limit ? String(items[items.length - 1]!.pos) : null,
+    };
+  }
+
+  /** `GET /v1/repos/:repo/updates`: update summaries, newest first. */
+  async updatesPage(cursor: number | undefined, limit: number): Promise<Page<UpdateSummary>> {
+    const rows = this.store.updatesPage(cursor ?? Number.MAX_SAFE_INTEGER, limit + 1);
+    const items = rows.slice(0, limit);
+    return { items: items.map(summarize), next_cursor: rows.length > limit ? String(items[items.length - 1]!.record.finished_at) : null };
+  }
+
+  /** `GET /v1/repos/:repo/updates/:update_id`: one update with a page of its per-build detail. */
+  async updateDetail(updateId: string, cursor: string, limit: number): Promise<(UpdateRecord & { changed_paths: string[]; purge?: PurgeReport; outcomes: Page<UpdateBuild> }) | undefined> {
+    const u = this.store.getUpdate(updateId);
+    if (!u) return undefined;
+    const rows = this.store.updateBuildsPage(updateId, cursor, limit + 1);
+    const items = rows.slice(0, limit);
+    return { ...u.record, changed_paths: u.changed_paths, ...(u.purge ? { purge: u.purge } : {}), outcomes: { items, next_cursor: rows.length > limit ? items[items.length - 1]!.build_key : null } };
   }
 
   // ---- the loop ------------------------------------------------------------------------------
@@ -162,106 +234,283 @@ export class RepoCoordinator extends DurableObject<Env> {
     await this.tick();
   }
 
-  /** One pass: advance jobs that are due, start new ones, perform effects, schedule the next pass. */
+  /** One pass: outage timers, advance jobs that are due, start new ones, perform effects, reschedule. */
   async tick(): Promise<void> {
     if (this.ticking) return;
     this.ticking = true;
+    let retryAt: number | undefined;
     try {
-      const repo = this.load().repo;
-      const timing = this.timing(repo);
-      let s = this.load();
-      for (const job of [s.publish_job, s.update_job]) {
-        if (job && job.next_check_at <= Date.now()) await this.advance(job, timing);
+      const meta = this.store.meta();
+      if (!meta) return;
+      const timing = this.timing(meta.repo);
+      await this.watchOutage(meta, timing);
+      for (const job of this.store.jobs()) {
+        if (job.next_check_at <= Date.now()) await this.advance(job, meta.repo, timing);
       }
-      s = this.load();
-      if (!s.paused && !s.publish_job && nextBatch(s, Date.now(), timing.batchSize).length > 0) await this.startPublish(timing);
-      s = this.load();
-      const due = updateDueAt(s, timing);
-      if (!s.paused && !s.update_job && due !== undefined && due <= Date.now()) await this.startUpdate();
-      await this.runEffects();
+      if (!this.meta().paused) {
+        if (!this.store.job("publish")) await this.startPublish(meta.repo, timing);
+        if (!this.store.job("update-repo")) {
+          const due = updateDueAt(this.meta(), this.store.waitingSummary(), timing);
+          if (due !== undefined && due <= Date.now()) await this.startUpdate(meta.repo, timing);
+        }
+      }
+      await this.runEffects(meta.repo);
+      this.storageFailures = 0;
     } catch (e) {
-      this.log.error("tick failed", { error: e instanceof Error ? e.message : String(e) });
+      retryAt = this.onTickError(e);
     } finally {
       this.ticking = false;
-      await this.schedule();
+      await this.schedule(retryAt).catch((e: unknown) => this.log.error("could not schedule the next pass", { error: String(e) }));
     }
   }
 
-  private async startPublish(timing: Timing): Promise<void> {
-    const s = this.load();
-    const batch = nextBatch(s, Date.now(), timing.batchSize);
-    const jobId = newJobId(s, "publish");
-    const byApp = new Map<string, string[]>();
-    for (const q of batch) byApp.set(q.app_id, [...(byApp.get(q.app_id) ?? []), q.build_key]);
-    const claimed = new Set<string>();
-    const decided = new Set<string>();
-    for (const [appId, keys] of byApp) {
+  /**
+   * A failed pass (a storage error, issue 9: SQLITE_TOOBIG, a full disk): its transaction rolled
+   * back, so claims stay consistent. Back off (capped) instead of spinning, and alert — directly,
+   * since the outbox lives in the storage that is failing.
+   */
+  private onTickError(e: unknown): number {
+    this.storageFailures++;
+    const error = e instanceof Error ? e.message : String(e);
+    const waitMs = backoffMs(this.storageFailures, STORAGE_BACKOFF);
+    this.log.error("coordinator pass failed, backing off", { error, failures: this.storageFailures, wait_ms: waitMs });
+    if (this.storageFailures === 1 || (this.storageFailures & (this.storageFailures - 1)) === 0) {
+      let repo = "unknown";
       try {
-        const stub = this.env.APP_PUBLISHER.get(this.env.APP_PUBLISHER.idFromName(`${s.repo}/${appId}`));
-        for (const b of await stub.claim(keys, jobId)) claimed.add(b.key);
-        keys.forEach((k) => decided.add(k));
-      } catch (e) {
-        this.log.warn("claim failed, will retry", { repo: s.repo, app_id: appId, error: e instanceof Error ? e.message : String(e) });
+        repo = this.store.meta()?.repo ?? repo;
+      } catch {
+        // storage is what fails; the alert goes out without the repo name
       }
+      const client = slackClient(this.env);
+      if (client) this.ctx.waitUntil(postAlert(client, repo, `coordinator of ${repo} cannot make progress (${this.storageFailures} failed passes, next in ${Math.round(waitMs / 1000)} s): ${error}`).then(() => undefined, () => undefined));
     }
-    const { job } = this.mutate((cur) => startPublishJob(cur, jobId, claimed, decided, Date.now()));
-    if (job) await this.advance(job, timing);
+    return Date.now() + waitMs;
   }
 
-  private async startUpdate(): Promise<void> {
-    const timing = this.timing(this.load().repo);
-    const deltas = this.policy(this.load().repo).generate_static_deltas;
-    const { job } = this.mutate((cur) => startUpdateJob(cur, newJobId(cur, "update"), deltas, Date.now()));
-    await this.advance(job, timing);
-  }
-
-  /** Submits a job (same job_id until accepted) or polls it; lib/coordinator/agent-call.ts decides the rest. */
-  private async advance(job: ActiveJob, timing: Timing): Promise<void> {
-    const service = publishService(this.env);
-    const call = job.phase === "submitting" ? await service.submitJob(job.request) : await service.getJob(job.job_id);
+  /** While the agent is down: the alert on its timer, and a health probe every probeMs (issue 10 #8). */
+  private async watchOutage(meta: RepoMeta, timing: Timing): Promise<void> {
+    if (meta.agent_down_since === undefined) return;
     const now = Date.now();
-    const outcome = this.mutate((s) => (call.ok ? callSucceeded(s, job, now, timing) : callFailed(s, job, call.error, now, timing)));
+    const alerted = outageAlert(meta, now, timing, "no answer to submits or polls");
+    if (alerted.alert) {
+      const text = alerted.alert;
+      this.store.write(() => {
+        this.store.putMeta(alerted.meta);
+        this.outbox.add([{ kind: "alert", text }], now);
+      });
+    }
+    const probeAt = (meta.last_probe_at ?? meta.agent_down_since) + timing.probeMs;
+    const job = this.store.jobs()[0];
+    if (now < probeAt || !job) return;
+    const call = await publishService(this.env).getJob(job.job_id);
+    const answered = call.ok || !call.error.retryable;
+    const after = Date.now();
+    this.store.write(() => {
+      const m = this.meta();
+      if (!answered) return this.store.putMeta({ ...m, last_probe_at: after });
+      const up = agentReachable(m, after);
+      this.store.putMeta(up.meta);
+      if (up.alert) this.outbox.add([{ kind: "alert", text: up.alert }], after);
+      // the agent is back: every job goes on now, not after its backoff
+      for (const j of this.store.jobs()) this.store.putJob({ ...j, failures: 0, next_check_at: after });
+    });
+    if (answered) this.log.info("repo master reachable again", { repo: meta.repo });
+  }
+
+  private async startPublish(repo: string, timing: Timing): Promise<void> {
+    const now = Date.now();
+    const batch = nextBatch(this.store.readyCandidates(now, timing.batchSize * 4), now, timing.batchSize);
+    if (batch.length === 0) return;
+    // the job row and the claim marks are one transaction: there is never a claim without its job
+    const job = this.store.write(() => {
+      const m = this.meta();
+      const j = newJob(newJobId(m, "publish"), "publish", now);
+      this.store.putMeta({ ...m, seq: m.seq + 1 });
+      this.store.putJob(j);
+      this.store.claimForJob(j.job_id, batch.map((b) => b.build_key));
+      return j;
+    });
+    await this.advance(job, repo, timing);
+  }
+
+  private async startUpdate(repo: string, timing: Timing): Promise<void> {
+    const builds = updateBatch(this.store.waiting(UPDATE_MAX_REFS), UPDATE_MAX_REFS);
+    if (builds.length === 0) return;
+    const now = Date.now();
+    const job = this.store.write(() => {
+      const m = this.meta();
+      const j = newJob(newJobId(m, "update"), "update-repo", now);
+      this.store.putMeta({ ...m, seq: m.seq + 1 });
+      this.store.putJob(j);
+      this.store.assignUpdate(j.job_id, builds.map((b) => b.build_key));
+      return j;
+    });
+    await this.advance(job, repo, timing);
+  }
+
+  /**
+   * Tells the AppPublishers of a claiming job's builds; builds they refuse (superseded or
+   * cancelled while queued) leave the queue. A claim is idempotent, so a restart re-sends it.
+   */
+  private async claim(job: ActiveJob, repo: string, timing: Timing): Promise<ActiveJob | undefined> {
+    const items = this.store.queuedInJob(job.job_id);
+    const byApp = new Map<string, string[]>();
+    for (const q of items) byApp.set(q.app_id, [...(byApp.get(q.app_id) ?? []), q.build_key]);
+    const claimed = new Set<string>();
+    let unanswered = 0;
+    await Promise.all(
+      [...byApp].map(async ([appId, keys]) => {
+        try {
+          const stub = this.env.APP_PUBLISHER.get(this.env.APP_PUBLISHER.idFromName(`${repo}/${appId}`));
+          for (const b of await stub.claim(keys, job.job_id)) claimed.add(b.key);
+        } catch (e) {
+          unanswered++;
+          keys.forEach((k) => claimed.add(k)); // undecided: stays in the job until it answers
+          this.log.warn("claim failed, will retry", { repo, app_id: appId, error: e instanceof Error ? e.message : String(e) });
+        }
+      }),
+    );
+    const refused = items.filter((q) => !claimed.has(q.build_key)).map((q) => q.build_key);
+    const now = Date.now();
+    return this.store.write(() => {
+      this.store.removeFromQueue(refused);
+      if (refused.length === items.length) {
+        this.store.deleteJob(job.job_id);
+        return undefined;
+      }
+      const next: ActiveJob = unanswered > 0
+        ? { ...job, failures: job.failures + 1, next_check_at: now + backoffMs(job.failures + 1, { baseMs: timing.retryBaseMs, maxMs: timing.retryMaxMs, maxAttempts: timing.maxAttempts }) }
+        : { ...job, phase: "submitting", next_check_at: now };
+      this.store.putJob(next);
+      return next;
+    });
+  }
+
+  /** Claims, submits (same job_id until accepted) or polls a job; lib/coordinator/agent-call.ts decides the rest. */
+  private async advance(job: ActiveJob, repo: string, timing: Timing): Promise<void> {
+    if (job.phase === "claiming") {
+      const next = await this.claim(job, repo, timing);
+      if (next?.phase === "submitting") await this.advance(next, repo, timing);
+      return;
+    }
+    const service = publishService(this.env);
+    let call: RepoMasterCall<unknown>;
+    if (job.phase === "submitting") {
+      const policy = this.policy(repo);
+      const request = job.kind === "publish"
+        ? publishRequest(repo, job.job_id, this.store.queuedInJob(job.job_id))
+        : updateRequest(repo, job.job_id, this.store.inUpdate(job.job_id), policy.generate_static_deltas);
+      call = await service.submitJob(request);
+    } else {
+      call = await service.getJob(job.job_id);
+    }
+    const now = Date.now();
+    const outcome: CallOutcome = call.ok ? callSucceeded(this.meta(), job, now, timing) : callFailed(this.meta(), job, repo, call.error, now, timing);
+    this.store.write(() => {
+      if (!this.store.jobs().some((j) => j.job_id === job.job_id)) return; // finished meanwhile (callback)
+      this.store.putMeta(outcome.meta);
+      if (outcome.kind !== "refused") this.store.putJob(outcome.job);
+      if (outcome.kind === "ok" && outcome.alert) this.outbox.add([{ kind: "alert", text: outcome.alert }], now);
+    });
     switch (outcome.kind) {
       case "ok": {
-        if (job.phase === "submitting") this.log.info("job submitted", { repo: job.request.repo, job_id: job.job_id, kind: job.kind, builds: job.build_keys.length });
+        if (job.phase === "submitting") this.log.info("job submitted", { repo, job_id: job.job_id, kind: job.kind });
         const polled = call.ok ? Job.safeParse(call.value) : undefined;
-        if (polled?.success) this.finish(polled.data);
+        if (polled?.success) await this.finish(polled.data, repo);
         return;
       }
       case "refused":
-        this.finish(outcome.job);
+        await this.finish(outcome.result, repo);
         return;
       case "retry":
-        if (outcome.alert) this.outbox.add([{ kind: "alert", text: outcome.alert }], now);
-        this.log.warn("repo master call failed, will retry", { job_id: job.job_id, phase: job.phase, failures: job.failures + 1, wait_ms: outcome.waitMs, error: call.ok ? "" : call.error.message });
+        this.log.warn("repo master call failed, will retry", { repo, job_id: job.job_id, phase: job.phase, failures: outcome.job.failures, wait_ms: outcome.waitMs, error: call.ok ? "" : call.error.message });
         return;
       case "resubmit":
-        this.log.warn("repo master lost the job, submitting it again", { job_id: job.job_id });
+        this.log.warn("repo master lost the job, submitting it again", { repo, job_id: job.job_id });
         return;
     }
   }
 
   /** Applies a terminal job (poll or callback; the second arrival finds no active job and is a no-op). */
-  private finish(job: Job, repo?: string): void {
+  private async finish(job: Job, repo: string): Promise<void> {
     if (job.state !== "succeeded" && job.state !== "failed") return;
+    const active = this.store.jobs().find((j) => j.job_id === job.job_id && j.kind === job.kind);
+    if (!active) return;
     const now = Date.now();
-    const s = this.load(repo);
-    const timing = this.timing(s.repo);
-    const outcome: Outcome = job.kind === "publish" ? applyPublishJob(s, job, now, timing) : applyUpdateJob(s, job, now, timing);
-    if (outcome.state === s) return;
-    this.save(outcome.state);
-    const effects: CoordinatorEffect[] = outcome.reports.map((r) => ({ kind: "report", build_key: r.build_key, progress: r.progress }));
-    effects.push(...outcome.alerts.map((text): CoordinatorEffect => ({ kind: "alert", text })));
-    if (outcome.update) {
-      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO updates (update_id, finished_at, data) VALUES (?, ?, ?)", outcome.update.update_id, now, JSON.stringify(outcome.update));
-      if (outcome.update.ok) effects.push({ kind: "purge", update_id: outcome.update.update_id });
+    const timing = this.timing(repo);
+    if (job.kind === "publish") {
+      const items = this.store.queuedInJob(job.job_id);
+      const outcome = applyPublishJob(job, items, now, timing);
+      this.store.write(() => {
+        this.store.removeFromQueue([...outcome.published.map((p) => p.build_key), ...outcome.dropped]);
+        for (const p of outcome.published) this.store.addPublished(p);
+        for (const q of outcome.requeue) this.store.requeue(q);
+        this.store.deleteJob(job.job_id);
+        this.outbox.add(this.reportEffects(outcome.reports), now);
+      });
+      this.log.info("job finished", { repo, job_id: job.job_id, kind: job.kind, state: job.state, builds: items.length, published: outcome.published.length });
+      return;
     }
-    this.outbox.add(effects, now);
-    this.log.info("job finished", { repo: s.repo, job_id: job.job_id, kind: job.kind, state: job.state, reports: outcome.reports.length });
+    const builds = this.store.inUpdate(job.job_id);
+    let outcome: UpdateOutcome;
+    if (job.state === "succeeded" && job.result) {
+      const actual = await this.summaryRefs(job.job_id, builds, job.result.changed_refs.sha256);
+      if (!actual) return; // the detail could not be read yet: the next poll tries again
+      outcome = applyUpdateSuccess(this.meta(), job.job_id, builds, job.result, actual, now);
+    } else {
+      outcome = applyUpdateFailure(this.meta(), job.job_id, builds.length, job.error ?? "update-repo failed", now, timing);
+    }
+    const changedPaths = job.state === "succeeded" && job.result ? job.result.changed_paths : [];
+    const byKey = new Map(builds.map((b) => [b.build_key, b]));
+    this.store.write(() => {
+      if (!this.store.jobs().some((j) => j.job_id === job.job_id)) return; // finished during the await
+      this.store.putMeta(outcome.meta);
+      this.store.addUpdate(
+        { record: outcome.record, changed_paths: changedPaths },
+        outcome.verdicts.map((v) => ({ build_key: v.build_key, outcome: v.outcome, ...(v.outcome === "superseded" && v.superseded_by ? { superseded_by: v.superseded_by } : {}), refs: byKey.get(v.build_key)?.refs ?? {} })),
+      );
+      if (outcome.record.ok) this.store.deletePublishedOf(job.job_id);
+      else this.store.releaseUpdate(job.job_id);
+      this.store.deleteJob(job.job_id);
+      const effects = this.reportEffects(outcome.reports);
+      effects.push(...outcome.alerts.map((text): CoordinatorEffect => ({ kind: "alert", text })));
+      if (outcome.record.ok) effects.push({ kind: "purge", update_id: job.job_id });
+      this.outbox.add(effects, now);
+    });
+    this.log.info("job finished", { repo, job_id: job.job_id, kind: job.kind, state: job.state, builds: builds.length, live: outcome.record.live, superseded: outcome.record.superseded });
   }
 
-  private async runEffects(): Promise<void> {
-    const repo = this.load().repo;
+  /**
+   * What the new signed summary lists for the update's changed refs. When the agent's digest
+   * equals the digest of what we published, that is exactly our expectation; otherwise the
+   * detail is read from the agent a page at a time (bounded callbacks, issue 9).
+   */
+  private async summaryRefs(jobId: string, builds: Parameters<typeof expectedRefs>[0], digest: string): Promise<Map<string, string | null> | undefined> {
+    const expected = expectedRefs(builds);
+    const mine = new Map([...expected].map(([ref, e]) => [ref, e.commit as string | null]));
+    if ((await refsDigest(mine)) === digest) return mine;
+    const actual = new Map<string, string | null>();
+    const service = publishService(this.env);
+    let cursor: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const got = await service.getJobRefs(jobId, cursor);
+      if (!got.ok) {
+        this.log.warn("could not read the update's refs, will retry", { job_id: jobId, error: got.error.message });
+        return undefined;
+      }
+      for (const r of got.value.refs) actual.set(r.ref, r.commit);
+      if (!got.value.next_cursor) break;
+      cursor = got.value.next_cursor;
+    }
+    for (const ref of changedRefs(builds)) if (!actual.has(ref)) actual.set(ref, null);
+    return actual;
+  }
+
+  private reportEffects(reports: readonly Report[]): CoordinatorEffect[] {
+    return reports.map((r) => ({ kind: "report", build_key: r.build_key, progress: r.progress }));
+  }
+
+  private async runEffects(repo: string): Promise<void> {
     const queue = (effect: CoordinatorEffect) => this.outbox.add([effect], Date.now());
     const ctx = {
       env: this.env,
@@ -280,15 +529,28 @@ export class RepoCoordinator extends DurableObject<Env> {
     }
   }
 
-  /** Used by the purge effect: the update record, and where its purge report is kept. */
-  getUpdate(updateId: string): RepoUpdateRecord | undefined {
-    const row = this.ctx.storage.sql.exec<{ data: string }>("SELECT data FROM updates WHERE update_id = ?", updateId).toArray()[0];
-    return row ? (JSON.parse(row.data) as RepoUpdateRecord) : undefined;
+  /** Used by the purge effect: what one update changed, and whether it was purged already. */
+  purgeTarget(updateId: string): { summary_sha256: string; changed_paths: string[]; live: string[]; purged: boolean } | undefined {
+    const u = this.store.getUpdate(updateId);
+    if (!u?.record.ok || !u.record.summary_sha256) return undefined;
+    const builds: UpdateBuild[] = [];
+    for (let after = ""; ;) {
+      const page = this.store.updateBuildsPage(updateId, after, 1000);
+      builds.push(...page);
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.build_key;
+    }
+    const refPaths = changedRefs(builds).map((r) => `refs/heads/${r}`);
+    return {
+      summary_sha256: u.record.summary_sha256,
+      changed_paths: [...new Set([...u.changed_paths, ...refPaths])].sort(),
+      live: builds.filter((b) => b.outcome === "live").map((b) => b.build_key),
+      purged: u.purge !== undefined,
+    };
   }
 
   recordPurge(updateId: string, report: PurgeReport): void {
-    const u = this.getUpdate(updateId);
-    if (u) this.ctx.storage.sql.exec("UPDATE updates SET data = ? WHERE update_id = ?", JSON.stringify({ ...u, purge: report }), updateId);
+    this.store.write(() => this.store.recordPurge(updateId, report));
   }
 
   private async wake(at: number): Promise<void> {
@@ -296,14 +558,19 @@ export class RepoCoordinator extends DurableObject<Env> {
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
-  private async schedule(): Promise<void> {
-    const s = this.stored();
-    if (!s) return;
-    const timing = this.timing(s.repo);
-    const times: (number | undefined)[] = [s.publish_job?.next_check_at, s.update_job?.next_check_at, this.outbox.nextAt()];
-    if (!s.paused) {
-      if (!s.publish_job) times.push(earliestReady(s));
-      if (!s.update_job) times.push(updateDueAt(s, timing));
+  private async schedule(retryAt?: number): Promise<void> {
+    if (retryAt !== undefined) {
+      await this.ctx.storage.setAlarm(retryAt);
+      return;
+    }
+    const m = this.store.meta();
+    if (!m) return;
+    const timing = this.timing(m.repo);
+    const jobs = this.store.jobs();
+    const times: (number | undefined)[] = [...jobs.map((j) => j.next_check_at), this.outbox.nextAt(), outageWakeAt(m, timing)];
+    if (!m.paused) {
+      if (!jobs.some((j) => j.kind === "publish")) times.push(this.store.earliestReady());
+      if (!jobs.some((j) => j.kind === "update-repo")) times.push(updateDueAt(m, this.store.waitingSummary(), timing));
     }
     const next = times.filter((t): t is number => t !== undefined);
     if (next.length > 0) await this.wake(Math.max(Date.now(), Math.min(...next)));

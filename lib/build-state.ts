@@ -28,7 +28,8 @@ const ALLOWED: Record<BuildState, readonly BuildState[]> = {
   queued: ["publishing", "superseded", "cancelled", "failed"],
   // a transient repo-master failure sends the build back to the queue for another attempt
   publishing: ["published", "queued", "failed"],
-  published: ["live", "failed"],
+  // superseded: a later build of one of its refs went out in the same summary update
+  published: ["live", "failed", "superseded"],
   live: [],
   build_failed: [],
   rejected: [],

@@ -59,7 +59,8 @@ export interface Build {
   publish_attempts: number;
   /** refs -> commits as imported into the repo by the repo master */
   published_refs?: Record<string, string>;
-  live?: { summary_sha256: string; at: string; seconds_from_approval?: number };
+  /** the summary update (GET /v1/repos/:repo/updates/:update_id) that made it live */
+  live?: { summary_sha256: string; update_id?: string; at: string; seconds_from_approval?: number };
   github?: { installation_id?: number; check_run_id?: number };
   slack?: { channel?: string; ts?: string };
   history: HistoryEntry[];

@@ -41,6 +41,11 @@ export type RepoPolicy = z.infer<typeof RepoPolicy>;
 export const Repos = z.record(RepoName, RepoPolicy).refine((r) => Object.keys(r).length > 0, "must declare at least one repo");
 export type Repos = z.infer<typeof Repos>;
 
+/** A repo's policy, own properties only: `constructor` or `__proto__` is no repo. */
+export function repoPolicy(config: { REPOS: Repos }, name: string): RepoPolicy | undefined {
+  return Object.hasOwn(config.REPOS, name) ? config.REPOS[name] : undefined;
+}
+
 const Secrets = z
   .string()
   .transform((s) => s.split(/\s+/).filter(Boolean))
@@ -97,6 +102,8 @@ export const WebhookEnvConfig = z.object({
   POLL_INTERVAL_SECONDS: z.coerce.number().positive().max(3600).default(5),
   /** a Slack alert when the repo master has been unreachable this long */
   REPO_MASTER_ALERT_AFTER_MINUTES: z.coerce.number().positive().max(10_080).default(10),
+  /** while the repo master is unreachable, probe it this often, apart from the job backoff */
+  REPO_MASTER_PROBE_SECONDS: z.coerce.number().positive().max(15).default(10),
 });
 export type WebhookConfig = z.infer<typeof WebhookEnvConfig>;
 

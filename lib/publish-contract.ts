@@ -18,4 +18,5 @@ export type RepoMasterCall<T> = { ok: true; value: T } | { ok: false; error: Rep
 export interface PublishService {
   submitJob(request: CreateJobRequest): Promise<RepoMasterCall<JobAccepted>>;
   getJob(jobId: string): Promise<RepoMasterCall<Job>>;
+  getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<{ refs: { ref: string; commit: string | null }[]; next_cursor: string | null }>>;
 }

@@ -55,8 +55,9 @@ export type PublishResult = z.infer<typeof PublishResult>;
 export const UpdateRepoResult = z.strictObject({
   summary_sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** repo-relative mutable paths that changed: summary, summary.sig, summary.idx, refs/heads/…, appstream/… */
-  changed_paths: z.array(z.string()),
-  refs: z.record(z.string(), Commit),
+  changed_paths: z.array(z.string()).max(2000),
+  refs_count: z.number().int().nonnegative(),
+  changed_refs: z.strictObject({ count: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   duration_ms: z.number().int().nonnegative(),
 });
 export type UpdateRepoResult = z.infer<typeof UpdateRepoResult>;

@@ -12,6 +12,7 @@ import type { RepoConfig } from "./config.js";
 import { changedPaths, readRefs, snapshotMutable, type Snapshot } from "./mutable-files.js";
 import { buildUpdateRepo, signingOf } from "./ostree.js";
 import { describeFailure } from "./run-command.js";
+import { refsDigest } from "../lib/refs-digest.js";
 
 export interface UpdateContext {
   repo: RepoConfig;
@@ -48,11 +49,14 @@ export async function updateRepo(options: z.output<typeof UpdateRepoOptions>, ct
   const changed = new Set(changedPaths(before, after));
   // the pipeline knows which refs it published even if our snapshot was lost
   for (const ref of options.changed_refs) changed.add(`refs/heads/${ref}`);
+  const refs = await readRefs(repo);
+  const listed = options.changed_refs.map((r): [string, string | null] => [r, refs[r] ?? null]);
   return ok({
     result: {
       summary_sha256: summarySha,
-      changed_paths: [...changed].sort(),
-      refs: await readRefs(repo),
+      changed_paths: [...changed].filter((p) => !p.startsWith("refs/heads/")).sort().slice(0, 2000),
+      refs_count: Object.keys(refs).length,
+      changed_refs: { count: new Set(options.changed_refs).size, sha256: await refsDigest(listed) },
       duration_ms: Date.now() - started,
     },
     snapshot: after,

@@ -1,47 +1,65 @@
 /**
- * What one call to the repo master (submit or poll of a job) means for the coordinator: on
- * success the job runs and the outage is over; a lost job is submitted again under its id; a
- * refusal fails the job; anything else backs off (Retry-After when given) and, once the agent has
- * been unreachable for `alertAfterMs`, raises one alert for the outage.
+ * What one call to the repo master (submit or poll of a job, or a health probe) means for the
+ * coordinator: on success the job runs and any outage is over (with an all-clear if an alert
+ * went out); a lost job is submitted again under its id; a refusal fails the job; anything
+ * else backs off (Retry-After when given). The outage alert fires on a timer (issue 10 #8),
+ * not on the next failed call, and a probe every `probeMs` notices the agent's return.
  */
 import { backoffMs } from "../backoff.js";
 import type { RepoMasterError } from "../publish-contract.js";
 import type { Job } from "../repo-master-contract.js";
-import type { ActiveJob, CoordinatorState, Timing } from "./state.js";
+import type { ActiveJob, RepoMeta, Timing } from "./state.js";
 
 export type CallOutcome =
-  | { kind: "ok"; state: CoordinatorState }
-  | { kind: "resubmit"; state: CoordinatorState }
-  | { kind: "refused"; state: CoordinatorState; job: Job }
-  | { kind: "retry"; state: CoordinatorState; waitMs: number; alert?: string };
+  | { kind: "ok"; meta: RepoMeta; job: ActiveJob; alert?: string }
+  | { kind: "resubmit"; meta: RepoMeta; job: ActiveJob }
+  | { kind: "refused"; meta: RepoMeta; result: Job }
+  | { kind: "retry"; meta: RepoMeta; job: ActiveJob; waitMs: number };
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function patchJob(s: CoordinatorState, jobId: string, patch: Partial<ActiveJob>): CoordinatorState {
-  if (s.publish_job?.job_id === jobId) return { ...s, publish_job: { ...s.publish_job, ...patch } };
-  if (s.update_job?.job_id === jobId) return { ...s, update_job: { ...s.update_job, ...patch } };
-  return s;
+/** The agent answered: the outage (if any) is over. */
+export function agentReachable(meta: RepoMeta, now: number): { meta: RepoMeta; alert?: string } {
+  if (meta.agent_down_since === undefined) return { meta };
+  const { agent_down_since: since, last_probe_at: _p, ...rest } = meta;
+  const next = { ...rest, agent_down_alerted: false };
+  if (!meta.agent_down_alerted) return { meta: next };
+  return { meta: next, alert: `all clear: repo master for ${meta.repo} is reachable again after an outage of ${Math.round((now - since) / 1000)} s (since ${iso(since)})` };
 }
 
-export function callSucceeded(s: CoordinatorState, job: ActiveJob, now: number, timing: Timing): CallOutcome {
-  const { agent_down_since: _over, ...rest } = s;
-  return { kind: "ok", state: patchJob({ ...rest, agent_down_alerted: false }, job.job_id, { phase: "running", failures: 0, next_check_at: now + timing.pollMs }) };
+export function agentUnreachable(meta: RepoMeta, now: number): RepoMeta {
+  return meta.agent_down_since === undefined ? { ...meta, agent_down_since: now, last_probe_at: now } : meta;
 }
 
-export function callFailed(s: CoordinatorState, job: ActiveJob, error: RepoMasterError, now: number, timing: Timing): CallOutcome {
+/** The outage alert, once, when the agent has been unreachable for `alertAfterMs`. */
+export function outageAlert(meta: RepoMeta, now: number, timing: Pick<Timing, "alertAfterMs">, lastError: string): { meta: RepoMeta; alert?: string } {
+  if (meta.agent_down_since === undefined || meta.agent_down_alerted || now - meta.agent_down_since < timing.alertAfterMs) return { meta };
+  return { meta: { ...meta, agent_down_alerted: true }, alert: `repo master for ${meta.repo} unreachable since ${iso(meta.agent_down_since)}: ${lastError}` };
+}
+
+/** When the outage needs attention next: the alert time, then a probe every `probeMs`. */
+export function outageWakeAt(meta: RepoMeta, timing: Pick<Timing, "alertAfterMs" | "probeMs">): number | undefined {
+  if (meta.agent_down_since === undefined) return undefined;
+  const probe = (meta.last_probe_at ?? meta.agent_down_since) + timing.probeMs;
+  return meta.agent_down_alerted ? probe : Math.min(probe, meta.agent_down_since + timing.alertAfterMs);
+}
+
+export function callSucceeded(meta: RepoMeta, job: ActiveJob, now: number, timing: Timing): CallOutcome {
+  const up = agentReachable(meta, now);
+  return { kind: "ok", meta: up.meta, job: { ...job, phase: "running", failures: 0, next_check_at: now + timing.pollMs }, ...(up.alert ? { alert: up.alert } : {}) };
+}
+
+export function callFailed(meta: RepoMeta, job: ActiveJob, repo: string, error: RepoMasterError, now: number, timing: Timing): CallOutcome {
   if (!error.retryable && job.phase === "running" && error.status === 404) {
     // the agent lost the job (a new state dir?): submit it again under the same id
-    return { kind: "resubmit", state: patchJob(s, job.job_id, { phase: "submitting", next_check_at: now }) };
+    return { kind: "resubmit", meta: agentReachable(meta, now).meta, job: { ...job, phase: "submitting", next_check_at: now } };
   }
   if (!error.retryable) {
     // the agent refused the request itself: resending cannot help, so the job fails
-    const base = { job_id: job.job_id, repo: job.request.repo, state: "failed" as const, error: `repo master refused the job: ${error.message}`, log_tail: [], created_at: iso(job.created_at), updated_at: iso(now), runs: 0 };
-    return { kind: "refused", state: s, job: job.kind === "publish" ? { ...base, kind: "publish" } : { ...base, kind: "update-repo" } };
+    const base = { job_id: job.job_id, repo, state: "failed" as const, error: `repo master refused the job: ${error.message}`, log_tail: [], created_at: iso(job.created_at), updated_at: iso(now), runs: 0 };
+    return { kind: "refused", meta: agentReachable(meta, now).meta, result: job.kind === "publish" ? { ...base, kind: "publish" } : { ...base, kind: "update-repo" } };
   }
   const failures = job.failures + 1;
   const waitMs = Math.max(error.retryAfterMs ?? 0, backoffMs(failures, { baseMs: timing.retryBaseMs, maxMs: timing.retryMaxMs, maxAttempts: timing.maxAttempts }));
-  const since = s.agent_down_since ?? now;
-  const alertNow = !s.agent_down_alerted && now - since >= timing.alertAfterMs;
-  const state = patchJob({ ...s, agent_down_since: since, agent_down_alerted: s.agent_down_alerted || alertNow }, job.job_id, { failures, next_check_at: now + waitMs });
-  return { kind: "retry", state, waitMs, ...(alertNow ? { alert: `repo master for ${s.repo} unreachable since ${iso(since)}: ${error.message}` } : {}) };
+  return { kind: "retry", meta: agentUnreachable(meta, now), job: { ...job, failures, next_check_at: now + waitMs }, waitMs };
 }

@@ -1,9 +1,9 @@
 /**
- * The RepoCoordinator's state for one repository, as plain data: the publish queue, builds
- * published but not yet in a signed summary, and at most one publish job and one update-repo job
- * in flight (the agent is the single writer; we keep at most one of each on the wire).
+ * The RepoCoordinator's data for one repository, as plain records. Storage keeps one row per
+ * item (issue 9): the repo's fixed-size meta row, one row per queue entry, per active job, per
+ * build waiting for the summary and per finished update. Nothing here holds a list that grows
+ * with the queue, the builds or the refs; the pure functions get the few rows a decision needs.
  */
-import type { CreateJobRequest } from "../repo-master-contract.js";
 
 export interface QueuedBuild {
   build_key: string;
@@ -14,52 +14,57 @@ export interface QueuedBuild {
   attempts: number;
   /** not before this time (backoff after a transient failure) */
   ready_at: number;
+  /** the publish job that claimed it (stored in the same transaction as the job) */
+  job_id?: string;
 }
 
 export interface PublishedBuild {
   build_key: string;
+  app_id: string;
   refs: Record<string, string>;
   published_at: number;
+  /** order of publication: the later of two builds of one ref is the one the summary lists */
+  seq: number;
+  /** the update-repo job that covers it, once one has started */
+  update_id?: string;
 }
+
+/** claiming: rows written, AppPublishers not yet told; submitting: not yet accepted by the agent */
+export type JobPhase = "claiming" | "submitting" | "running";
 
 export interface ActiveJob {
   job_id: string;
   kind: "publish" | "update-repo";
-  /** submitting: not yet accepted by the agent (re-sent with the same job_id until it is) */
-  phase: "submitting" | "running";
-  request: CreateJobRequest;
-  build_keys: string[];
-  /** a publish job's builds as they were queued, to requeue them after a transient failure */
-  items: QueuedBuild[];
+  phase: JobPhase;
   created_at: number;
   /** consecutive failed submits or polls */
   failures: number;
   next_check_at: number;
 }
 
-export interface CoordinatorState {
+export interface RepoMeta {
   repo: string;
   paused: boolean;
   paused_reason?: string;
-  queue: QueuedBuild[];
-  published: PublishedBuild[];
-  publish_job?: ActiveJob;
-  update_job?: ActiveJob;
+  paused_by?: string;
+  paused_at?: number;
   /** builds of a failed update-repo wait for the next one, not before this time */
   update_not_before?: number;
   update_failures: number;
-  /** first failure to reach the agent in the current outage (for the "unreachable" alert) */
+  /** first failure to reach the agent in the current outage */
   agent_down_since?: number;
   agent_down_alerted: boolean;
+  /** last health probe while the agent is down (issue 10: every ≤ 15 s, apart from the job backoff) */
+  last_probe_at?: number;
   seq: number;
 }
 
-export function emptyState(repo: string): CoordinatorState {
-  return { repo, paused: false, queue: [], published: [], update_failures: 0, agent_down_alerted: false, seq: 0 };
+export function emptyMeta(repo: string): RepoMeta {
+  return { repo, paused: false, update_failures: 0, agent_down_alerted: false, seq: 0 };
 }
 
 export interface Timing {
-  /** summary regeneration coalescing (issue 3: defaults 30 s / 120 s) */
+  /** summary regeneration coalescing (defaults 30 s / 120 s) */
   debounceMs: number;
   maxWaitMs: number;
   batchSize: number;
@@ -69,4 +74,6 @@ export interface Timing {
   maxAttempts: number;
   pollMs: number;
   alertAfterMs: number;
+  /** health probe interval while the agent is unreachable */
+  probeMs: number;
 }

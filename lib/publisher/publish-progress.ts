@@ -14,7 +14,9 @@ export type PublishProgress =
   | { kind: "published"; job_id: string; refs: Record<string, string> }
   | { kind: "live"; summary_sha256: string; update_id: string }
   | { kind: "retrying"; reason: string; attempt: number }
-  | { kind: "failed"; reason: string };
+  | { kind: "failed"; reason: string }
+  /** published, but the signed summary lists another commit for one of its refs (issue 10 #1) */
+  | { kind: "superseded"; reason: string; superseded_by?: string };
 
 export type ProgressOutcome = { kind: "changed"; build: Build; effects: Effect[] } | { kind: "unchanged"; build: Build };
 
@@ -27,6 +29,7 @@ const TARGET: Record<PublishProgress["kind"], BuildState> = {
   live: "live",
   retrying: "queued",
   failed: "failed",
+  superseded: "superseded",
 };
 
 export function applyPublishProgress(build: Build, p: PublishProgress, now: Date): ProgressOutcome {
@@ -37,7 +40,7 @@ export function applyPublishProgress(build: Build, p: PublishProgress, now: Date
     p.kind === "published" ? `imported and signed by publish job ${p.job_id}` :
     p.kind === "live" ? `in signed summary ${p.summary_sha256.slice(0, 12)} (update ${p.update_id})` :
     p.kind === "retrying" ? `attempt ${p.attempt} failed: ${p.reason}` :
-    p.kind === "failed" ? p.reason : undefined;
+    p.kind === "failed" || p.kind === "superseded" ? p.reason : undefined;
   const moved = transition(build, to, COORDINATOR, now, reason);
   if (!moved.ok) return { kind: "unchanged", build };
   const next = moved.value;
@@ -53,6 +56,7 @@ export function applyPublishProgress(build: Build, p: PublishProgress, now: Date
       const approvedAt = [...build.history].reverse().find((h) => h.to === "approved")?.at;
       next.live = {
         summary_sha256: p.summary_sha256,
+        update_id: p.update_id,
         at: now.toISOString(),
         ...(approvedAt ? { seconds_from_approval: Math.round((now.getTime() - Date.parse(approvedAt)) / 1000) } : {}),
       };
@@ -66,6 +70,11 @@ export function applyPublishProgress(build: Build, p: PublishProgress, now: Date
       break;
     case "failed":
       next.reason = p.reason;
+      break;
+    case "superseded":
+      // the successor's link tells the story; a superseded build carries no failure reason
+      delete next.reason;
+      if (p.superseded_by) next.superseded_by = p.superseded_by;
       break;
   }
   return { kind: "changed", build: next, effects };

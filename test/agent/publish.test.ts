@@ -3,6 +3,7 @@
  * the summary regenerated, and an ostree client verifying the signatures over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refsDigest } from "../../lib/refs-digest.js";
 import { PublishResult, UpdateRepoResult, type CreateJobRequest } from "../../lib/repo-master-contract.js";
 import { makeTestBuild } from "../../repo-master/dev-repo.js";
 import { runCommand } from "../../repo-master/run-command.js";
@@ -54,12 +55,13 @@ describe("publish then update-repo", () => {
     const inRepo = await runCommand("ostree", [`--repo=${t.dev.repoPath}`, "rev-parse", build.ref]);
     expect(inRepo.stdout.trim()).toBe(imported);
 
-    const update = await post({ job_id: "upd-1", kind: "update-repo", repo: REPO, options: { changed_refs: [] } });
+    const update = await post({ job_id: "upd-1", kind: "update-repo", repo: REPO, options: { changed_refs: [build.ref] } });
     expect(update.state).toBe("succeeded");
     const u = UpdateRepoResult.parse(update.result);
-    expect(u.changed_paths).toEqual(expect.arrayContaining(["summary", "summary.sig", `refs/heads/${build.ref}`]));
-    expect(u.changed_paths.some((p) => p.startsWith("summaries/") || p.startsWith("objects/"))).toBe(false);
-    expect(u.refs[build.ref]).toBe(imported);
+    expect(u.changed_paths).toEqual(expect.arrayContaining(["summary", "summary.sig"]));
+    expect(u.changed_paths.some((p) => p.startsWith("summaries/") || p.startsWith("objects/") || p.startsWith("refs/"))).toBe(false);
+    // the changed refs come back as a digest of what the summary lists (bounded, whatever the repo size)
+    expect(u.changed_refs).toEqual({ count: 1, sha256: await refsDigest([[build.ref, imported ?? null]]) });
 
     const client = await clientRemote(t.dir, `${t.agent.url}/repos/${REPO}/`, t.dev.publicKeyPath);
     const summary = await runCommand("ostree", [`--repo=${client.repo}`, "remote", "summary", client.remote]);
@@ -150,13 +152,14 @@ describe("publish then update-repo", () => {
     const job = await post({ job_id: "upd-deltas", kind: "update-repo", repo: REPO, options: { changed_refs: [], generate_static_deltas: true } });
     expect(job.state, job.error).toBe("succeeded");
     const paths = UpdateRepoResult.parse(job.result).changed_paths;
-    expect(paths).toContain(`refs/heads/${build.ref}`);
     expect(paths.some((p) => p.startsWith("delta-indexes/")), paths.join(" ")).toBe(true);
     expect(paths.some((p) => p.startsWith("deltas/"))).toBe(false);
   });
 
-  it("lists refs a caller says changed even when they moved before the first snapshot", async () => {
-    const job = await post({ job_id: "upd-hint", kind: "update-repo", repo: REPO, options: { changed_refs: ["app/org.flatgate.Hello/x86_64/stable"] } });
-    expect(UpdateRepoResult.parse(job.result).changed_paths).toContain("refs/heads/app/org.flatgate.Hello/x86_64/stable");
+  it("reports the caller's changed refs as the summary lists them: a count and a digest", async () => {
+    const ref = `app/${APP}/x86_64/stable`;
+    const job = await post({ job_id: "upd-hint", kind: "update-repo", repo: REPO, options: { changed_refs: [ref, "app/org.flatgate.Missing/x86_64/stable"] } });
+    const head = (await runCommand("ostree", [`--repo=${t.dev.repoPath}`, "rev-parse", ref])).stdout.trim();
+    expect(UpdateRepoResult.parse(job.result).changed_refs).toEqual({ count: 2, sha256: await refsDigest([[ref, head], ["app/org.flatgate.Missing/x86_64/stable", null]]) });
   });
 });

@@ -1,118 +1,147 @@
-/** The RepoCoordinator's pure core: queue, batching, coalescing, job outcomes. */
+/** The RepoCoordinator's pure core: batching, coalescing, job outcomes, the truth of `live`, outages. */
 import { describe, expect, it } from "vitest";
-import { callFailed, callSucceeded } from "../../lib/coordinator/agent-call.js";
-import { applyPublishJob, applyUpdateJob } from "../../lib/coordinator/job-outcome.js";
-import { enqueue, nextBatch } from "../../lib/coordinator/queue.js";
-import { emptyState, type CoordinatorState, type Timing } from "../../lib/coordinator/state.js";
+import { agentReachable, callFailed, callSucceeded, outageAlert, outageWakeAt } from "../../lib/coordinator/agent-call.js";
+import { applyPublishJob, applyUpdateFailure, applyUpdateSuccess, expectedRefs, verdicts } from "../../lib/coordinator/job-outcome.js";
+import { nextBatch, updateBatch } from "../../lib/coordinator/queue.js";
+import { emptyMeta, type ActiveJob, type PublishedBuild, type QueuedBuild, type Timing } from "../../lib/coordinator/state.js";
 import { updateDueAt } from "../../lib/coordinator/update-schedule.js";
+import { refsDigest } from "../../lib/refs-digest.js";
 import type { Job } from "../../lib/repo-master-contract.js";
 
-const timing: Timing = { debounceMs: 30_000, maxWaitMs: 120_000, batchSize: 2, retryBaseMs: 1000, retryMaxMs: 10_000, maxAttempts: 3, pollMs: 5000, alertAfterMs: 600_000 };
-const item = (n: number, ref = `app/org.example.A${n}/x86_64/stable`) => ({ build_key: `stable/org.example.A${n}/1`, app_id: `org.example.A${n}`, artifact: { url: "/a", refs: { [ref]: "a".repeat(64) } } });
+const timing: Timing = { debounceMs: 30_000, maxWaitMs: 120_000, batchSize: 2, retryBaseMs: 1000, retryMaxMs: 10_000, maxAttempts: 3, pollMs: 5000, alertAfterMs: 600_000, probeMs: 10_000 };
+const queued = (n: number, ref = `app/org.example.A${n}/x86_64/stable`): QueuedBuild => ({
+  build_key: `stable/org.example.A${n}/1`, app_id: `org.example.A${n}`, artifact: { url: "/a", refs: { [ref]: "a".repeat(64) } }, enqueued_at: 0, attempts: 0, ready_at: 0,
+});
 const base = { repo: "stable", log_tail: [], created_at: "", updated_at: "", runs: 1 };
+const c = (ch: string) => ch.repeat(64);
+const published = (key: string, seq: number, refs: Record<string, string>): PublishedBuild => ({ build_key: key, app_id: "org.example.A", refs, published_at: seq, seq, update_id: "u1" });
 
 describe("queue", () => {
-  it("enqueue is idempotent; batches respect size, readiness and one build per ref", () => {
-    let s = emptyState("stable");
-    s = enqueue(s, item(1), 0);
-    s = enqueue(s, item(1), 5);
-    expect(s.queue).toHaveLength(1);
-    s = enqueue(s, item(2, "app/org.example.A1/x86_64/stable"), 0);
-    s = enqueue(s, item(3), 0);
-    expect(nextBatch(s, 0, 2).map((q) => q.build_key)).toEqual(["stable/org.example.A1/1", "stable/org.example.A3/1"]);
+  it("batches respect size, readiness, claims and one build per ref", () => {
+    const items = [queued(1), queued(2, "app/org.example.A1/x86_64/stable"), { ...queued(3), job_id: "p0" }, { ...queued(4), ready_at: 50 }, queued(5)];
+    expect(nextBatch(items, 0, 2).map((q) => q.build_key)).toEqual(["stable/org.example.A1/1", "stable/org.example.A5/1"]);
+    expect(nextBatch(items, 100, 5).map((q) => q.build_key)).toEqual(["stable/org.example.A1/1", "stable/org.example.A4/1", "stable/org.example.A5/1"]);
+  });
+
+  it("an update covers the waiting builds up to the ref cap, and at least one", () => {
+    const many = Array.from({ length: 5 }, (_, i) => ({ refs: { [`a${i}`]: c("a"), [`b${i}`]: c("b") } }));
+    expect(updateBatch(many, 4)).toHaveLength(2);
+    expect(updateBatch(many, 1)).toHaveLength(1);
   });
 });
 
 describe("coalescing", () => {
   it("waits for a quiet debounce window but never beyond the max wait", () => {
-    const s: CoordinatorState = { ...emptyState("stable"), published: [{ build_key: "a", refs: {}, published_at: 0 }] };
-    expect(updateDueAt(s, timing)).toBe(30_000);
-    const busy = { ...s, published: Array.from({ length: 10 }, (_, i) => ({ build_key: `b${i}`, refs: {}, published_at: i * 20_000 })) };
-    expect(updateDueAt(busy, timing)).toBe(120_000);
-    expect(updateDueAt(emptyState("stable"), timing)).toBeUndefined();
+    const meta = emptyMeta("stable");
+    expect(updateDueAt(meta, { count: 1, first: 0, last: 0 }, timing)).toBe(30_000);
+    expect(updateDueAt(meta, { count: 10, first: 0, last: 180_000 }, timing)).toBe(120_000);
+    expect(updateDueAt({ update_not_before: 500_000 }, { count: 1, first: 0, last: 0 }, timing)).toBe(500_000);
+    expect(updateDueAt(meta, { count: 0 }, timing)).toBeUndefined();
   });
 });
 
-describe("job outcomes", () => {
-  const withJob = (): CoordinatorState => {
-    const items = [item(1), item(2), item(3)].map((i) => ({ ...i, enqueued_at: 0, attempts: 0, ready_at: 0 }));
-    return {
-      ...emptyState("stable"),
-      publish_job: { job_id: "p1", kind: "publish", phase: "running", request: { job_id: "p1", kind: "publish", repo: "stable", builds: items }, build_keys: items.map((i) => i.build_key), items, created_at: 0, failures: 0, next_check_at: 0 },
-    };
-  };
+describe("publish job outcomes", () => {
+  const items = [queued(1), queued(2), queued(3)].map((i) => ({ ...i, job_id: "p1" }));
 
   it("one bad build fails alone; transient ones are requeued with backoff", () => {
     const job: Job = {
       ...base, job_id: "p1", kind: "publish", state: "succeeded",
       result: { builds: [
-        { build_key: "stable/org.example.A1/1", ok: true, refs: { r: "c".repeat(64) } },
+        { build_key: "stable/org.example.A1/1", ok: true, refs: { r: c("c") } },
         { build_key: "stable/org.example.A2/1", ok: false, permanent: true, error: "commit mismatch" },
         { build_key: "stable/org.example.A3/1", ok: false, permanent: false, error: "gpg-agent timeout" },
       ] },
     };
-    const out = applyPublishJob(withJob(), job, 1000, timing);
+    const out = applyPublishJob(job, items, 1000, timing);
     expect(out.reports.map((r) => [r.build_key, r.progress.kind])).toEqual([
       ["stable/org.example.A1/1", "published"],
       ["stable/org.example.A2/1", "failed"],
       ["stable/org.example.A3/1", "retrying"],
     ]);
-    expect(out.state.publish_job).toBeUndefined();
-    expect(out.state.published.map((p) => p.build_key)).toEqual(["stable/org.example.A1/1"]);
-    expect(out.state.queue[0]).toMatchObject({ build_key: "stable/org.example.A3/1", attempts: 1 });
-    expect(out.state.queue[0]!.ready_at).toBeGreaterThan(1000);
-    // the same job reported again (poll after callback) changes nothing
-    expect(applyPublishJob(out.state, job, 2000, timing).state).toBe(out.state);
+    expect(out.published.map((p) => p.build_key)).toEqual(["stable/org.example.A1/1"]);
+    expect(out.dropped).toEqual(["stable/org.example.A2/1"]);
+    expect(out.requeue[0]).toMatchObject({ build_key: "stable/org.example.A3/1", attempts: 1 });
+    expect(out.requeue[0]!.job_id).toBeUndefined();
+    expect(out.requeue[0]!.ready_at).toBeGreaterThan(1000);
   });
 
   it("gives up after maxAttempts", () => {
-    const s = withJob();
-    s.publish_job!.items = s.publish_job!.items.map((i) => ({ ...i, attempts: 2 }));
-    const out = applyPublishJob(s, { ...base, job_id: "p1", kind: "publish", state: "failed", error: "agent crashed" }, 0, timing);
+    const out = applyPublishJob({ ...base, job_id: "p1", kind: "publish", state: "failed", error: "agent crashed" }, items.map((i) => ({ ...i, attempts: 2 })), 0, timing);
     expect(out.reports.every((r) => r.progress.kind === "failed")).toBe(true);
+    expect(out.dropped).toHaveLength(3);
+  });
+});
+
+describe("update outcomes: live is what the signed summary lists", () => {
+  // v1 and v2 of one ref went out in one update (issue 10 #1): the summary lists v2 only
+  const v1 = published("stable/org.example.A/v1", 1, { "app/org.example.A/x86_64/stable": c("1") });
+  const v2 = published("stable/org.example.A/v2", 2, { "app/org.example.A/x86_64/stable": c("2") });
+  const other = published("stable/org.example.B/1", 3, { "app/org.example.B/x86_64/stable": c("3"), "runtime/org.example.B.Locale/x86_64/stable": c("4") });
+
+  it("expects the latest build of each ref", () => {
+    expect(expectedRefs([v1, v2, other]).get("app/org.example.A/x86_64/stable")).toMatchObject({ commit: c("2"), build_key: v2.build_key });
   });
 
-  it("a failed update keeps the builds published and backs off; success makes them live", () => {
-    const s: CoordinatorState = {
-      ...emptyState("stable"),
-      published: [{ build_key: "k1", refs: {}, published_at: 0 }, { build_key: "k2", refs: {}, published_at: 50 }],
-      update_job: { job_id: "u1", kind: "update-repo", phase: "running", request: { job_id: "u1", kind: "update-repo", repo: "stable", options: { changed_refs: [] } }, build_keys: ["k1"], items: [], created_at: 0, failures: 0, next_check_at: 0 },
-    };
-    const failed = applyUpdateJob(s, { ...base, job_id: "u1", kind: "update-repo", state: "failed", error: "disk full" }, 100, timing);
-    expect(failed.state.published).toHaveLength(2);
-    expect(failed.state.update_not_before).toBeGreaterThan(100);
-    const ok = applyUpdateJob(s, { ...base, job_id: "u1", kind: "update-repo", state: "succeeded", result: { summary_sha256: "e".repeat(64), changed_paths: ["summary"], refs: {}, duration_ms: 1 } }, 100, timing);
-    expect(ok.reports).toEqual([{ build_key: "k1", progress: { kind: "live", summary_sha256: "e".repeat(64), update_id: "u1" } }]);
-    // k2 landed during the update: it waits for the next one
-    expect(ok.state.published.map((p) => p.build_key)).toEqual(["k2"]);
+  it("the earlier build of a ref ends superseded by the later one; a missing ref is not live", () => {
+    const actual = new Map<string, string | null>([["app/org.example.A/x86_64/stable", c("2")], ["app/org.example.B/x86_64/stable", c("3")], ["runtime/org.example.B.Locale/x86_64/stable", null]]);
+    const vs = verdicts([v1, v2, other], actual);
+    expect(vs[0]).toMatchObject({ outcome: "superseded", superseded_by: v2.build_key });
+    expect(vs[1]).toEqual({ build_key: v2.build_key, outcome: "live" });
+    expect(vs[2]).toMatchObject({ outcome: "superseded", reason: expect.stringContaining("does not list runtime/org.example.B.Locale") });
+    expect((vs[2] as { superseded_by?: string }).superseded_by).toBeUndefined();
+  });
+
+  it("reports live and superseded, records counts and clears the failure backoff", () => {
+    const actual = new Map([...expectedRefs([v1, v2])].map(([r, e]) => [r, e.commit as string | null]));
+    const result = { summary_sha256: c("e"), changed_paths: ["summary"], refs_count: 7280, changed_refs: { count: 1, sha256: c("f") }, duration_ms: 5 };
+    const out = applyUpdateSuccess({ ...emptyMeta("stable"), update_failures: 2, update_not_before: 99 }, "u1", [v1, v2], result, actual, 100);
+    expect(out.reports.map((r) => r.progress.kind)).toEqual(["superseded", "live"]);
+    expect(out.record).toMatchObject({ ok: true, builds: 2, live: 1, superseded: 1, refs_count: 7280, summary_sha256: c("e") });
+    expect(out.meta.update_failures).toBe(0);
+    expect(out.meta.update_not_before).toBeUndefined();
+  });
+
+  it("a failed update backs off and alerts after maxAttempts", () => {
+    const first = applyUpdateFailure(emptyMeta("stable"), "u1", 2, "disk full", 100, timing);
+    expect(first.meta.update_not_before).toBeGreaterThan(100);
+    expect(first.alerts).toEqual([]);
+    const third = applyUpdateFailure({ ...emptyMeta("stable"), update_failures: 2 }, "u3", 2, "disk full", 100, timing);
+    expect(third.alerts[0]).toContain("failed 3 times");
+  });
+
+  it("the refs digest is order-independent and sees every commit", async () => {
+    const a = await refsDigest([["b", c("1")], ["a", null]]);
+    expect(a).toBe(await refsDigest([["a", null], ["b", c("1")]]));
+    expect(a).not.toBe(await refsDigest([["a", null], ["b", c("2")]]));
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
   });
 });
 
 describe("calls to the repo master", () => {
-  const job = (phase: "submitting" | "running", failures = 0) => ({
-    job_id: "j", kind: "update-repo" as const, phase, failures, created_at: 0, next_check_at: 0, build_keys: [], items: [],
-    request: { job_id: "j", kind: "update-repo" as const, repo: "stable", options: { changed_refs: [] } },
-  });
-  const withJob = (phase: "submitting" | "running", failures = 0): CoordinatorState => ({ ...emptyState("stable"), update_job: job(phase, failures) });
+  const job = (phase: ActiveJob["phase"], failures = 0): ActiveJob => ({ job_id: "j", kind: "update-repo", phase, failures, created_at: 0, next_check_at: 0 });
 
-  it("backs off, honours Retry-After, and alerts once per outage", () => {
-    const t = { ...timing, alertAfterMs: 1000 };
-    const first = callFailed(withJob("submitting"), job("submitting"), { message: "503", retryable: true }, 0, t);
-    expect(first).toMatchObject({ kind: "retry", state: { agent_down_since: 0, update_job: { failures: 1 } } });
-    expect(first.kind === "retry" && first.alert).toBeFalsy();
-    const later = callFailed(first.state, job("submitting", 1), { message: "503", retryable: true, retryAfterMs: 60_000 }, 2000, t);
-    expect(later.kind === "retry" && later.waitMs).toBe(60_000);
-    expect(later.kind === "retry" && later.alert).toContain("unreachable since");
-    const again = callFailed(later.state, job("submitting", 2), { message: "503", retryable: true }, 3000, t);
-    expect(again.kind === "retry" && again.alert).toBeFalsy();
-    const back = callSucceeded(again.state, job("submitting", 3), 4000, t);
-    expect(back.state).toMatchObject({ agent_down_alerted: false, update_job: { phase: "running", failures: 0 } });
-    expect(back.state.agent_down_since).toBeUndefined();
+  it("backs off and honours Retry-After; the outage alert fires on its timer, once, and the all-clear gives the length", () => {
+    const t = { ...timing, alertAfterMs: 60_000, probeMs: 10_000 };
+    const first = callFailed(emptyMeta("stable"), job("submitting"), "stable", { message: "503", retryable: true }, 0, t);
+    expect(first).toMatchObject({ kind: "retry", meta: { agent_down_since: 0 }, job: { failures: 1 } });
+    const later = callFailed(first.meta, job("submitting", 1), "stable", { message: "503", retryable: true, retryAfterMs: 600_000 }, 2000, t);
+    expect(later.kind === "retry" && later.waitMs).toBe(600_000);
+    // the next wake-up is the probe, not the job's backoff
+    expect(outageWakeAt(later.meta, t)).toBe(10_000);
+    expect(outageAlert(later.meta, 59_000, t, "x").alert).toBeUndefined();
+    const alerted = outageAlert(later.meta, 60_000, t, "503");
+    expect(alerted.alert).toContain("unreachable since 1970-01-01T00:00:00.000Z");
+    expect(outageAlert(alerted.meta, 70_000, t, "503").alert).toBeUndefined();
+    const back = callSucceeded(alerted.meta, job("submitting", 3), 125_000, t);
+    expect(back).toMatchObject({ kind: "ok", job: { phase: "running", failures: 0 } });
+    expect(back.kind === "ok" && back.alert).toContain("after an outage of 125 s");
+    expect(back.meta.agent_down_since).toBeUndefined();
+    expect(agentReachable(emptyMeta("stable"), 0).alert).toBeUndefined();
   });
 
   it("resubmits a job the agent lost and fails a refused one", () => {
-    expect(callFailed(withJob("running"), job("running"), { message: "gone", retryable: false, status: 404 }, 0, timing)).toMatchObject({ kind: "resubmit", state: { update_job: { phase: "submitting" } } });
-    const refused = callFailed(withJob("submitting"), job("submitting"), { message: "422 bad", retryable: false, status: 422 }, 0, timing);
-    expect(refused).toMatchObject({ kind: "refused", job: { job_id: "j", kind: "update-repo", state: "failed" } });
+    expect(callFailed(emptyMeta("stable"), job("running"), "stable", { message: "gone", retryable: false, status: 404 }, 0, timing)).toMatchObject({ kind: "resubmit", job: { phase: "submitting" } });
+    const refused = callFailed(emptyMeta("stable"), job("submitting"), "stable", { message: "422 bad", retryable: false, status: 422 }, 0, timing);
+    expect(refused).toMatchObject({ kind: "refused", result: { job_id: "j", kind: "update-repo", state: "failed" } });
   });
 });

@@ -23,10 +23,10 @@ async function liveBetaBuild(app: string) {
 }
 
 /** The repo update that made this build live, once its purge report is recorded. */
-async function updateOf(key: string) {
+async function updateOf(build: { key: string; live: { update_id: string } }) {
   return driveAlarms(coordinatorStub("beta"), async () => {
-    const view = await json(await operator("GET", "/v1/repos/beta"));
-    return view.recent_updates.find((u: any) => u.build_keys.includes(key) && u.purge);
+    const update = await json(await operator("GET", `/v1/repos/beta/updates/${build.live.update_id}`));
+    return update.outcomes.items.some((o: any) => o.build_key === build.key && o.outcome === "live") && update.purge && update;
   }, "purge report");
 }
 
@@ -34,7 +34,7 @@ describe("purge after a summary update", () => {
   it("soft-purges the mutable paths by surrogate key and records the report", async () => {
     const app = "org.example.PurgeOk";
     const { build } = await liveBetaBuild(app);
-    const update = await updateOf(build.key);
+    const update = await updateOf(build);
     expect(update.purge.providers).toEqual([expect.objectContaining({ provider: "fastly", ok: true })]);
     const purge = (await requests()).find((r) => r.path === "/fastly/service/svc123/purge" && r.body.includes(app));
     expect(purge.method).toBe("POST");
@@ -49,7 +49,7 @@ describe("purge after a summary update", () => {
     const app = "org.example.PurgeFails";
     await control(saas(), "fail", { prefix: "/fastly/", match: app, reply: { status: 503, body: { msg: "fastly down" } }, times: 50 });
     const { build } = await liveBetaBuild(app);
-    const update = await updateOf(build.key);
+    const update = await updateOf(build);
     expect(update.purge.providers[0]).toMatchObject({ provider: "fastly", ok: false });
     expect(update.purge.alerts.length).toBeGreaterThan(0);
     await driveAlarms(coordinatorStub("beta"), async () => (await requests()).some((r) => r.path === "/slack/chat.postMessage" && r.body.includes("Purge") && r.body.includes("beta")), "alert in Slack");

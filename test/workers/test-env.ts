@@ -12,6 +12,8 @@ export const TEST_REPOS = {
   beta: { approval: "auto", update_debounce_seconds: 0.5, update_max_wait_seconds: 2, publish_batch_size: 5 },
   quorum: { approval: "required", approvals_required: 2 },
   delayed: { approval: "delayed", auto_publish_after_hours: 0.5 },
+  // a debounce long enough that two publish jobs land in one summary update on a loaded machine
+  truth: { approval: "auto", update_debounce_seconds: 3, update_max_wait_seconds: 10 },
 };
 
 export const TEST_ENV = {
@@ -26,6 +28,7 @@ export const TEST_ENV = {
   RETRY_MAX_ATTEMPTS: "3",
   POLL_INTERVAL_SECONDS: "0.1",
   REPO_MASTER_ALERT_AFTER_MINUTES: "0.001",
+  REPO_MASTER_PROBE_SECONDS: "0.2",
   // GitHub App and Slack point at the local fake (URLs and the App key are added by vitest.config.ts)
   GITHUB_APP_ID: "4711",
   GITHUB_WEBHOOK_SECRET: TEST_SECRETS.githubWebhook,

@@ -27,6 +27,12 @@ export default class Publish extends WorkerEntrypoint<Record<string, unknown>> i
     return c.getJob(jobId);
   }
 
+  async getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<{ refs: { ref: string; commit: string | null }[]; next_cursor: string | null }>> {
+    const c = this.client();
+    if ("error" in c) return { ok: false, error: { message: c.error, retryable: true } };
+    return c.getJobRefs(jobId, cursor);
+  }
+
   private callbackUrl(): string | undefined {
     const loaded = loadPublishConfig(this.env);
     return loaded.ok && loaded.config.PIPELINE_URL ? `${loaded.config.PIPELINE_URL.replace(/\/+$/, "")}/v1/repo-master/events` : undefined;

@@ -1,7 +1,12 @@
-/** Repo-level operator API (issue 3): the coordinator's view, pause and resume. */
+/**
+ * Repo-level operator API: the coordinator's view (bounded: lists show their first entries and
+ * a count), pause and resume, and the paged routes for the detail (issue 9): the queue, the
+ * update summaries, and one update's per-build outcomes.
+ */
 import { Hono } from "hono";
 import { z } from "zod";
 import { AppError, invalidPayload } from "../../../lib/errors.js";
+import { repoPolicy } from "../../../lib/config.js";
 import { RepoName } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
 import { operatorAuth } from "../middleware/operator-auth.js";
@@ -11,11 +16,37 @@ import { validate } from "../validate.js";
 
 const Params = z.object({ repo: RepoName });
 const PauseBody = z.strictObject({ reason: z.string().max(1000).optional() });
+const limit = z.coerce.number().int().min(1).max(200).default(50);
+const NumericCursor = z.strictObject({ cursor: z.string().regex(/^\d{1,16}$/, "must be a cursor from next_cursor").optional(), limit });
+const KeyCursor = z.strictObject({ cursor: z.string().min(1).max(400).optional(), limit });
 
 export const repos = new Hono<HonoEnv>()
   .use("/v1/repos/:repo", operatorAuth)
   .use("/v1/repos/:repo/pause", operatorAuth)
   .use("/v1/repos/:repo/resume", operatorAuth)
+  .use("/v1/repos/:repo/queue", operatorAuth)
+  .use("/v1/repos/:repo/updates", operatorAuth)
+  .use("/v1/repos/:repo/updates/:update_id", operatorAuth)
+  .get("/v1/repos/:repo/queue", validate("param", Params), validate("query", NumericCursor), async (c) => {
+    const { repo } = c.req.valid("param");
+    known(c.get("config"), repo);
+    const q = c.req.valid("query");
+    return c.json(await repoCoordinator(c.env, repo).queuePage(Number(q.cursor ?? 0), q.limit));
+  })
+  .get("/v1/repos/:repo/updates", validate("param", Params), validate("query", NumericCursor), async (c) => {
+    const { repo } = c.req.valid("param");
+    known(c.get("config"), repo);
+    const q = c.req.valid("query");
+    return c.json(await repoCoordinator(c.env, repo).updatesPage(q.cursor === undefined ? undefined : Number(q.cursor), q.limit));
+  })
+  .get("/v1/repos/:repo/updates/:update_id", validate("param", Params.extend({ update_id: z.string().min(1).max(200) })), validate("query", KeyCursor), async (c) => {
+    const { repo, update_id } = c.req.valid("param");
+    known(c.get("config"), repo);
+    const q = c.req.valid("query");
+    const detail = await repoCoordinator(c.env, repo).updateDetail(update_id, q.cursor ?? "", q.limit);
+    if (!detail) throw new AppError("not_found", `repo "${repo}" has no update "${update_id}" (the last 200 are kept)`);
+    return c.json(detail);
+  })
   .get("/v1/repos/:repo", validate("param", Params), async (c) => {
     const { repo } = c.req.valid("param");
     known(c.get("config"), repo);
@@ -34,5 +65,5 @@ export const repos = new Hono<HonoEnv>()
   });
 
 function known(config: HonoEnv["Variables"]["config"], repo: string): void {
-  if (!config.REPOS[repo]) throw new AppError("unknown_repo", `repo "${repo}" is not configured; known repos: ${Object.keys(config.REPOS).join(", ")}`);
+  if (!repoPolicy(config, repo)) throw new AppError("unknown_repo", `repo "${repo}" is not configured; known repos: ${Object.keys(config.REPOS).join(", ")}`);
 }
