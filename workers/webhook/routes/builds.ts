@@ -4,6 +4,9 @@
  */
 import { Hono } from "hono";
 import { BuildEvent, MAX_BODY_BYTES } from "../../../lib/build-event.js";
+import { canonicalJson } from "../../../lib/canonical-json.js";
+import { sha256Hex } from "../../../lib/replay/ledger-keys.js";
+import { checkReplay } from "../check-replay.js";
 import { AppError, invalidPayload } from "../../../lib/errors.js";
 import type { HonoEnv } from "../context.js";
 import { appPublisher } from "../publisher-stub.js";
@@ -22,6 +25,18 @@ export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
     throw new AppError("unknown_repo", `repo "${event.repo}" is not configured; known repos: ${Object.keys(config.REPOS).join(", ")}`, [
       { path: "repo", message: "unknown repo" },
     ]);
+  }
+  // Pipeline-wide webhook-id check (issue 10 item 3), after validation so a refused body does not
+  // bind the id. The ledger reserves the id before the AppPublisher stores anything, and a
+  // `duplicate` (same id, same body) is passed on rather than answered here: if an earlier
+  // attempt reserved the id and then failed or crashed before the AppPublisher committed the
+  // build, the sender's retry must still create it. The AppPublisher's build-key idempotency
+  // (same repo/app/build_id, same body) answers `duplicate` when the build did land. Only a
+  // different body under a known id is refused, before anything is stored.
+  const digest = await sha256Hex(canonicalJson(event));
+  const replay = await checkReplay(c.env, "build", webhookId, digest);
+  if (replay.decision.kind === "reused") {
+    throw new AppError("webhook_id_reused", `webhook-id ${webhookId} was already used for a different body; sign each message with a new webhook-id`);
   }
   const result = await appPublisher(c.env, event.repo, event.app_id).intake(event, webhookId, c.get("requestId"));
   const build = result.build;
