@@ -27,12 +27,14 @@ export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
     ]);
   }
   // Pipeline-wide webhook-id check (issue 10 item 3), after validation so a refused body does not
-  // bind the id. The ledger reserves the id before the AppPublisher stores anything, and a
-  // `duplicate` (same id, same body) is passed on rather than answered here: if an earlier
-  // attempt reserved the id and then failed or crashed before the AppPublisher committed the
-  // build, the sender's retry must still create it. The AppPublisher's build-key idempotency
-  // (same repo/app/build_id, same body) answers `duplicate` when the build did land. Only a
-  // different body under a known id is refused, before anything is stored.
+  // bind the id. Check-and-reserve is one step in the ledger, committed before the AppPublisher
+  // stores anything, so of two different bodies racing under one id exactly one gets through.
+  // A `duplicate` (same id, same event) is passed on, not answered here: if an earlier attempt
+  // reserved the id and then failed or crashed before the AppPublisher committed the build, the
+  // sender's retry must still create it; if the build did land, the AppPublisher's build-key
+  // idempotency (same repo/app/build_id, same event) answers `duplicate`. So the reservation
+  // never loses a build, and only a different body under a known id is refused, storing nothing.
+  // The digest is of the canonical event, as the build-key check compares it.
   const digest = await sha256Hex(canonicalJson(event));
   const replay = await checkReplay(c.env, "build", webhookId, digest);
   if (replay.decision.kind === "reused") {

@@ -2,8 +2,8 @@
  * `POST /v1/github` (issue 4): check-run button clicks. The signature is verified before the
  * payload is read; routing is by event name; a redelivery (same X-GitHub-Delivery) has no second
  * effect, and the same signed body under a new X-GitHub-Delivery is a replay with no effect for
- * 3 days (issue 10 item 6). Policy (roles, self-approval, quorum) is the AppPublisher's; this route only finds out
- * who clicked and which role they hold. Answers stay well within GitHub's 10 s limit: one
+ * 3 days (issue 10 item 6). Policy (roles, self-approval, quorum) is the AppPublisher's; this
+ * route only finds out who clicked and which role they hold. Answers stay well within GitHub's 10 s limit: one
  * short permission lookup, then the Durable Object call.
  */
 import { Hono } from "hono";
