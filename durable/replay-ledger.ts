@@ -37,6 +37,11 @@ export class ReplayLedger extends DurableObject<Env> {
     return decision;
   }
 
+  /** What `check` would answer, without recording anything: a cheap early refusal for a caller. */
+  async peek(key: string, digest: string): Promise<ReplayDecision> {
+    return decideReplay(this.store.get(key), digest, Date.now());
+  }
+
   /**
    * Takes back an entry `check` recorded, when the work it guarded failed on our side, so the
    * sender's retry of the same message is not refused as a replay. Only the row with this

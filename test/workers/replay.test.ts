@@ -122,6 +122,8 @@ describe("GitHub: one signed body, one effect (item 6)", () => {
     const first = await deliver(body, `d-${uid()}`);
     expect(await json(first)).toMatchObject({ ok: true, outcome: "recorded" });
     const after = await stored(e);
+    const lookups = async () => ((await (await fetch(`${saas()}/__control/requests`)).json()) as any[]).filter((r) => r.path.endsWith(`/${e.app_id}/collaborators/maintainer-mia/permission`)).length;
+    const lookupsBefore = await lookups();
     for (const delivery of [`d-${uid()}`, `d-${uid()}`]) {
       const res = await deliver(body, delivery);
       expect(res.status).toBe(200);
@@ -132,6 +134,8 @@ describe("GitHub: one signed body, one effect (item 6)", () => {
     const now = await stored(e);
     expect(now.history).toHaveLength(after.history.length);
     expect(now.approvals).toHaveLength(1);
+    // refused before the role lookup: a replay costs no GitHub API call
+    expect(await lookups()).toBe(lookupsBefore);
     // a different click (another sender: another body) still counts
     expect(await json(await deliver(clickBody(e, "admin-ada"), `d-${uid()}`))).toMatchObject({ ok: true, outcome: "changed", state: "approved" });
   });
@@ -205,14 +209,16 @@ describe("repo-master callbacks refuse replays (item 7)", () => {
 });
 
 describe("the ReplayLedger object", () => {
-  it("decides new, duplicate, reused; creates no table until the first write", async () => {
+  it("decides new, duplicate, reused; peek records nothing; no table until the first write", async () => {
     const stub = ledger(`test-decide-${uid()}`);
     expect(await runDurableObjectAlarm(stub)).toBe(false);
     await runInDurableObject(stub, async (instance, state) => {
       expect(await instance.size()).toBe(0);
       await instance.forget("k", "a");
+      expect(await instance.peek("k", "a")).toEqual({ kind: "new" });
       expect(state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'ledger'").toArray()).toEqual([]);
       expect(await instance.check("k", "a", 60_000)).toEqual({ kind: "new" });
+      expect((await instance.peek("k", "b")).kind).toBe("reused");
       expect((await instance.check("k", "a", 60_000)).kind).toBe("duplicate");
       expect((await instance.check("k", "b", 60_000)).kind).toBe("reused");
       expect(await instance.size()).toBe(1);

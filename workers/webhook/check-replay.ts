@@ -12,9 +12,20 @@ export interface ReplayCheck {
   forget(): Promise<void>;
 }
 
-export async function checkReplay(env: Env, namespace: LedgerNamespace, id: string, digest: string): Promise<ReplayCheck> {
+async function shardOf(env: Env, namespace: LedgerNamespace, id: string) {
   const key = ledgerKey(namespace, id);
-  const ledger = replayLedger(env, await ledgerShard(key));
+  return { key, ledger: replayLedger(env, await ledgerShard(key)) };
+}
+
+/** Check-and-reserve: records `id` with `digest` when it is new. */
+export async function checkReplay(env: Env, namespace: LedgerNamespace, id: string, digest: string): Promise<ReplayCheck> {
+  const { key, ledger } = await shardOf(env, namespace, id);
   const decision = await ledger.check(key, digest, LEDGER_WINDOWS_MS[namespace]);
   return { decision, forget: async () => (decision.kind === "new" ? ledger.forget(key, digest) : undefined) };
+}
+
+/** The decision `checkReplay` would make now, recording nothing (to refuse a replay before costly work). */
+export async function peekReplay(env: Env, namespace: LedgerNamespace, id: string, digest: string): Promise<ReplayDecision> {
+  const { key, ledger } = await shardOf(env, namespace, id);
+  return ledger.peek(key, digest);
 }

@@ -16,7 +16,7 @@ import type { HonoEnv } from "../context.js";
 import { appPublisher } from "../publisher-stub.js";
 import { readBody } from "../../../lib/read-body.js";
 import { sha256Hex } from "../../../lib/replay/ledger-keys.js";
-import { checkReplay } from "../check-replay.js";
+import { checkReplay, peekReplay } from "../check-replay.js";
 
 const MAX_GITHUB_BYTES = 5 * 1024 * 1024;
 
@@ -49,6 +49,14 @@ export const github = new Hono<HonoEnv>().post("/v1/github", async (c) => {
     log.info("github action ignored", { reason, delivery: intent.deliveryId });
     return c.json({ ok: true, ignored: reason });
   };
+  const replayed = (firstSeen: number) => {
+    log.warn("github replay ignored", { build_key: intent.buildKey, delivery: intent.deliveryId, first_seen: new Date(firstSeen).toISOString() });
+    return c.json({ ok: true, outcome: "replayed", ignored: "this signed body was already delivered under another X-GitHub-Delivery; a click has at most one effect" });
+  };
+  // a known replay is refused before it costs a GitHub role lookup (the binding check is below)
+  const bodyDigest = await sha256Hex(body);
+  const early = await peekReplay(c.env, "github", bodyDigest, intent.deliveryId);
+  if (early.kind === "reused") return replayed(early.first_seen);
   const key = splitBuildKey(intent.buildKey);
   if (!key || !c.get("config").REPOS[key.repo]) return ignore(`external_id ${intent.buildKey} is not a build of a configured repo`);
   const publisher = appPublisher(c.env, key.repo, key.appId);
@@ -77,11 +85,8 @@ export const github = new Hono<HonoEnv>().post("/v1/github", async (c) => {
   // Recorded only here, after everything that can fail on our side before `act` (role lookup,
   // installation id): a click refused with 502 leaves no entry, so clicking again, whose body
   // may be byte-identical, is not taken for a replay.
-  const replay = await checkReplay(c.env, "github", await sha256Hex(body), intent.deliveryId);
-  if (replay.decision.kind === "reused") {
-    log.warn("github replay ignored", { build_key: intent.buildKey, delivery: intent.deliveryId, first_seen: new Date(replay.decision.first_seen).toISOString() });
-    return c.json({ ok: true, outcome: "replayed", ignored: "this signed body was already delivered under another X-GitHub-Delivery; a click has at most one effect" });
-  }
+  const replay = await checkReplay(c.env, "github", bodyDigest, intent.deliveryId);
+  if (replay.decision.kind === "reused") return replayed(replay.decision.first_seen);
   const result = await publisher.act(
     intent.buildKey,
     intent.action,
