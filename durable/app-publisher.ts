@@ -55,24 +55,22 @@ export class AppPublisher extends DurableObject<Env> {
     return policy;
   }
 
-  /** `requestId` ties this object's log lines to the HTTP request that caused them. */
+  /**
+   * `requestId` ties this object's log lines to the HTTP request that caused them. The webhook-id
+   * is deduplicated pipeline-wide by the ReplayLedger before this is called; a retry of the same
+   * message reaches here and is answered by the build key (same build, same body: duplicate).
+   */
   async intake(event: BuildEvent, webhookId: string, requestId?: string): Promise<IntakeResult> {
     const log = requestId ? this.log.child({ request_id: requestId }) : this.log;
     const now = new Date();
-    const seen = this.builds.delivery(webhookId);
-    if (seen) {
-      const build = this.builds.get(seen);
-      if (build) return { outcome: "duplicate", build };
-    }
     const key = buildKey(event.repo, event.app_id, event.build_id);
     const outcome = receiveBuild(this.builds.forIntake(key, event.branch, SUPERSEDABLE), event, this.policy(event.repo), now);
     if (outcome.kind === "conflict") return { outcome: "conflict", build: outcome.build };
-    this.builds.recordDelivery(webhookId, outcome.build.key, now.getTime());
     if (outcome.kind === "duplicate") return { outcome: "duplicate", build: outcome.build };
     for (const b of [outcome.build, ...outcome.superseded]) this.builds.put(b);
     this.outbox.add(outcome.effects, now.getTime(), dedupe);
     for (const b of outcome.superseded) log.info("build superseded", { build_key: b.key, by: outcome.build.key });
-    log.info("build received", { build_key: outcome.build.key, state: outcome.build.state });
+    log.info("build received", { build_key: outcome.build.key, state: outcome.build.state, webhook_id: webhookId });
     await this.schedule();
     return { outcome: "created", build: outcome.build };
   }

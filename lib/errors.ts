@@ -6,8 +6,10 @@ export type ErrorCode =
   | "missing_signature"
   | "invalid_signature"
   | "stale_timestamp"
-  /** a signed request whose webhook-id was already used (the repo-master agent refuses replays) */
+  /** a signed request whose webhook-id was already used (the agent, and repo-master callbacks) */
   | "replayed"
+  /** a signed build event whose webhook-id was already used for a different body */
+  | "webhook_id_reused"
   | "unauthorized"
   | "forbidden"
   | "invalid_json"
@@ -26,6 +28,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_signature: 401,
   stale_timestamp: 401,
   replayed: 401,
+  webhook_id_reused: 409,
   unauthorized: 401,
   forbidden: 403,
   invalid_json: 400,

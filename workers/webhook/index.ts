@@ -3,6 +3,7 @@ import { app } from "./app.js";
 
 export { AppPublisher } from "../../durable/app-publisher.js";
 export { RepoCoordinator } from "../../durable/repo-coordinator.js";
+export { ReplayLedger } from "../../durable/replay-ledger.js";
 
 export default {
   fetch: app.fetch,

@@ -6,3 +6,8 @@ export function appPublisher(env: Env, repo: string, appId: string) {
 export function repoCoordinator(env: Env, repo: string) {
   return env.REPO_COORDINATOR.get(env.REPO_COORDINATOR.idFromName(repo));
 }
+
+/** `shard` from ledgerShard (lib/replay/ledger-keys.ts). */
+export function replayLedger(env: Env, shard: string) {
+  return env.REPLAY_LEDGER.get(env.REPLAY_LEDGER.idFromName(shard));
+}

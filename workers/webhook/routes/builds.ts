@@ -4,6 +4,9 @@
  */
 import { Hono } from "hono";
 import { BuildEvent, MAX_BODY_BYTES } from "../../../lib/build-event.js";
+import { canonicalJson } from "../../../lib/canonical-json.js";
+import { sha256Hex } from "../../../lib/replay/ledger-keys.js";
+import { checkReplay } from "../check-replay.js";
 import { AppError, invalidPayload } from "../../../lib/errors.js";
 import type { HonoEnv } from "../context.js";
 import { appPublisher } from "../publisher-stub.js";
@@ -22,6 +25,20 @@ export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
     throw new AppError("unknown_repo", `repo "${event.repo}" is not configured; known repos: ${Object.keys(config.REPOS).join(", ")}`, [
       { path: "repo", message: "unknown repo" },
     ]);
+  }
+  // Pipeline-wide webhook-id check (issue 10 item 3), after validation so a refused body does not
+  // bind the id. Check-and-reserve is one step in the ledger, committed before the AppPublisher
+  // stores anything, so of two different bodies racing under one id exactly one gets through.
+  // A `duplicate` (same id, same event) is passed on, not answered here: if an earlier attempt
+  // reserved the id and then failed or crashed before the AppPublisher committed the build, the
+  // sender's retry must still create it; if the build did land, the AppPublisher's build-key
+  // idempotency (same repo/app/build_id, same event) answers `duplicate`. So the reservation
+  // never loses a build, and only a different body under a known id is refused, storing nothing.
+  // The digest is of the canonical event, as the build-key check compares it.
+  const digest = await sha256Hex(canonicalJson(event));
+  const replay = await checkReplay(c.env, "build", webhookId, digest);
+  if (replay.decision.kind === "reused") {
+    throw new AppError("webhook_id_reused", `webhook-id ${webhookId} was already used for a different body; sign each message with a new webhook-id`);
   }
   const result = await appPublisher(c.env, event.repo, event.app_id).intake(event, webhookId, c.get("requestId"));
   const build = result.build;

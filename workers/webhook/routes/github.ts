@@ -1,8 +1,9 @@
 /**
  * `POST /v1/github` (issue 4): check-run button clicks. The signature is verified before the
  * payload is read; routing is by event name; a redelivery (same X-GitHub-Delivery) has no second
- * effect. Policy (roles, self-approval, quorum) is the AppPublisher's; this route only finds out
- * who clicked and which role they hold. Answers stay well within GitHub's 10 s limit: one
+ * effect, and the same signed body under a new X-GitHub-Delivery is a replay with no effect for
+ * 3 days (issue 10 item 6). Policy (roles, self-approval, quorum) is the AppPublisher's; this
+ * route only finds out who clicked and which role they hold. Answers stay well within GitHub's 10 s limit: one
  * short permission lookup, then the Durable Object call.
  */
 import { Hono } from "hono";
@@ -14,6 +15,8 @@ import { splitBuildKey } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
 import { appPublisher } from "../publisher-stub.js";
 import { readBody } from "../../../lib/read-body.js";
+import { sha256Hex } from "../../../lib/replay/ledger-keys.js";
+import { checkReplay, peekReplay } from "../check-replay.js";
 
 const MAX_GITHUB_BYTES = 5 * 1024 * 1024;
 
@@ -46,6 +49,14 @@ export const github = new Hono<HonoEnv>().post("/v1/github", async (c) => {
     log.info("github action ignored", { reason, delivery: intent.deliveryId });
     return c.json({ ok: true, ignored: reason });
   };
+  const replayed = (firstSeen: number) => {
+    log.warn("github replay ignored", { build_key: intent.buildKey, delivery: intent.deliveryId, first_seen: new Date(firstSeen).toISOString() });
+    return c.json({ ok: true, outcome: "replayed", ignored: "this signed body was already delivered under another X-GitHub-Delivery; a click has at most one effect" });
+  };
+  // a known replay is refused before it costs a GitHub role lookup (the binding check is below)
+  const bodyDigest = await sha256Hex(body);
+  const early = await peekReplay(c.env, "github", bodyDigest, intent.deliveryId);
+  if (early.kind === "reused") return replayed(early.first_seen);
   const key = splitBuildKey(intent.buildKey);
   if (!key || !c.get("config").REPOS[key.repo]) return ignore(`external_id ${intent.buildKey} is not a build of a configured repo`);
   const publisher = appPublisher(c.env, key.repo, key.appId);
@@ -65,6 +76,17 @@ export const github = new Hono<HonoEnv>().post("/v1/github", async (c) => {
   const role = await client.getPermission(build.source.owner, build.source.name, installationId, intent.sender.login);
   if (!role.ok) throw new AppError("upstream_error", `could not read ${intent.sender.login}'s role from GitHub: ${role.error.message}; redeliver the event`);
 
+  // GitHub signs the body but no timestamp, so a captured click verifies forever. The ledger binds
+  // each signed body (its sha256) to the first X-GitHub-Delivery it came with, for GitHub's 3-day
+  // redelivery window. A new delivery id with the same body is a replay: 200 (GitHub wants a
+  // 2xx) and no effect. The same delivery id is a redelivery and goes on to `act`, whose own
+  // delivery-id check makes it a no-op once the click took effect, or lets it through if the
+  // attempt that recorded the body died before `act` ("Redeliver" keeps the delivery id).
+  // Recorded only here, after everything that can fail on our side before `act` (role lookup,
+  // installation id): a click refused with 502 leaves no entry, so clicking again, whose body
+  // may be byte-identical, is not taken for a replay.
+  const replay = await checkReplay(c.env, "github", bodyDigest, intent.deliveryId);
+  if (replay.decision.kind === "reused") return replayed(replay.decision.first_seen);
   const result = await publisher.act(
     intent.buildKey,
     intent.action,
