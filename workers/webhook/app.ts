@@ -4,6 +4,7 @@ import { ConfigError } from "../../lib/config.js";
 import { AppError } from "../../lib/errors.js";
 import { createLogger } from "../../lib/log.js";
 import type { HonoEnv } from "./context.js";
+import { allowedMethods } from "./method-not-allowed.js";
 import { requestContext } from "./middleware/request-context.js";
 import { apps } from "./routes/apps.js";
 import { builds } from "./routes/builds.js";
@@ -24,7 +25,16 @@ app.route("/", repoMasterEvents);
 app.route("/", github);
 app.route("/", status);
 
-app.notFound((c) => c.json(new AppError("not_found", `no route ${c.req.method} ${c.req.path}; see README "API"`).toJSON(), 404));
+const allowed = allowedMethods(app.routes);
+
+app.notFound((c) => {
+  const allow = allowed(c.req.path);
+  if (allow.length > 0) {
+    c.header("Allow", allow.join(", "));
+    return c.json(new AppError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(", ")}`).toJSON(), 405);
+  }
+  return c.json(new AppError("not_found", `no route ${c.req.method} ${c.req.path}; see README "API"`).toJSON(), 404);
+});
 
 app.onError((e, c) => {
   if (e instanceof AppError) {
