@@ -3,7 +3,7 @@
  * create no storage, well-formed request ids, 405 for a wrong method, the intake reply's public
  * page, failed builds without an artifact, who delivered a build, and the status page's 404.
  */
-import { runInDurableObject, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { signedHeaders } from "../../lib/standard-webhooks.js";
 import { json, makeEvent, operator, postBuild, publisherStub } from "./helpers.js";
@@ -58,6 +58,30 @@ describe("item 2: Object.prototype names are unknown repos everywhere", () => {
     });
     expect(res.status).toBe(404);
     expect((await json(res)).error.code).toBe("unknown_repo");
+  });
+
+  it("a GitHub click on a check run whose external_id names `constructor` is ignored without reaching an AppPublisher", async () => {
+    const examples = JSON.parse((env as unknown as { CHECK_RUN_EXAMPLES: string }).CHECK_RUN_EXAMPLES);
+    const p = structuredClone(examples.requested_action);
+    p.check_run = { ...p.check_run, external_id: "constructor/org.example.GhPhantom/1", app: { ...p.check_run.app, id: 4711 } };
+    p.requested_action = { identifier: "publish" };
+    p.installation = { id: 4242, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==" };
+    const body = JSON.stringify(p);
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(TEST_SECRETS.githubWebhook), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
+    const res = await SELF.fetch("https://flatgate.test/v1/github", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "check_run",
+        "x-github-delivery": crypto.randomUUID(),
+        "x-hub-signature-256": `sha256=${[...mac].map((b) => b.toString(16).padStart(2, "0")).join("")}`,
+      },
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect((await json(res)).ignored).toContain("not a build of a configured repo");
+    expect(await tablesOf("constructor", "org.example.GhPhantom")).toEqual([]);
   });
 
   it("the status page of `constructor` creates no AppPublisher storage", async () => {
