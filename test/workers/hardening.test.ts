@@ -148,6 +148,20 @@ describe("item 9: a known route with the wrong method is 405 with Allow", () => 
     });
   }
 
+  it("is 405 on an operator route before any token is asked for", async () => {
+    const res = await SELF.fetch("https://flatgate.test/v1/repos/stable", { method: "DELETE" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET, HEAD");
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+    const pause = await SELF.fetch("https://flatgate.test/v1/repos/stable/pause", { method: "GET" });
+    expect(pause.status).toBe(405);
+    expect(pause.headers.get("allow")).toBe("POST");
+  });
+
+  it("HEAD of a GET route is answered, not refused", async () => {
+    expect((await SELF.fetch("https://flatgate.test/healthz", { method: "HEAD" })).status).toBe(200);
+  });
+
   it("an unknown path is still 404 not_found", async () => {
     const res = await SELF.fetch("https://flatgate.test/v1/nope", { method: "PUT" });
     expect(res.status).toBe(404);

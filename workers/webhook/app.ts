@@ -18,6 +18,18 @@ export const app = new Hono<HonoEnv>();
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.use("/v1/*", requestContext);
 app.use("/status/*", requestContext);
+
+const allowed = allowedMethods(app.routes);
+// before the routes' own middleware (operator auth): a wrong method is 405 whoever asks
+app.use("*", async (c, next) => {
+  const allow = allowed(c.req.path);
+  if (allow.length > 0 && !allow.includes(c.req.method)) {
+    c.header("Allow", allow.join(", "));
+    return c.json(new AppError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(", ")}`).toJSON(), 405);
+  }
+  await next();
+});
+
 app.route("/", builds);
 app.route("/", apps);
 app.route("/", repos);
@@ -25,16 +37,7 @@ app.route("/", repoMasterEvents);
 app.route("/", github);
 app.route("/", status);
 
-const allowed = allowedMethods(app.routes);
-
-app.notFound((c) => {
-  const allow = allowed(c.req.path);
-  if (allow.length > 0) {
-    c.header("Allow", allow.join(", "));
-    return c.json(new AppError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(", ")}`).toJSON(), 405);
-  }
-  return c.json(new AppError("not_found", `no route ${c.req.method} ${c.req.path}; see README "API"`).toJSON(), 404);
-});
+app.notFound((c) => c.json(new AppError("not_found", `no route ${c.req.method} ${c.req.path}; see README "API"`).toJSON(), 404));
 
 app.onError((e, c) => {
   if (e instanceof AppError) {
