@@ -1,26 +1,33 @@
 /** The AppPublisher's SQLite tables: builds (one JSON record each) and seen delivery ids. */
 import type { Build } from "../lib/build.js";
+import { LazySchema } from "./lazy-schema.js";
 
 export class BuildStore {
+  private readonly schema: LazySchema;
+
+  /** No SQL here: an object that is only read must not create storage (issue 10 item 4, issue 9 item 5). */
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS builds (
-      key TEXT PRIMARY KEY,
-      seq INTEGER NOT NULL,
-      branch TEXT NOT NULL,
-      build_id TEXT NOT NULL,
-      state TEXT NOT NULL,
-      data TEXT NOT NULL
-    )`);
-    sql.exec("CREATE INDEX IF NOT EXISTS builds_branch_state ON builds(branch, state)");
-    // webhook-id of build events and X-GitHub-Delivery of clicks: idempotency keys (STYLE.md §8)
-    sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
-      id TEXT PRIMARY KEY,
-      build_key TEXT NOT NULL,
-      at INTEGER NOT NULL
-    )`);
+    this.schema = new LazySchema(sql, "builds", [
+      `CREATE TABLE IF NOT EXISTS builds (
+        key TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        branch TEXT NOT NULL,
+        build_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        data TEXT NOT NULL
+      )`,
+      "CREATE INDEX IF NOT EXISTS builds_branch_state ON builds(branch, state)",
+      // webhook-id of build events and X-GitHub-Delivery of clicks: idempotency keys (STYLE.md §8)
+      `CREATE TABLE IF NOT EXISTS deliveries (
+        id TEXT PRIMARY KEY,
+        build_key TEXT NOT NULL,
+        at INTEGER NOT NULL
+      )`,
+    ]);
   }
 
   all(): Build[] {
+    if (!this.schema.exists()) return [];
     return this.sql.exec<{ data: string }>("SELECT data FROM builds ORDER BY seq").toArray().map((r) => JSON.parse(r.data) as Build);
   }
 
@@ -29,6 +36,7 @@ export class BuildStore {
    * a new one could supersede. Indexed columns keep this independent of the app's whole history.
    */
   forIntake(key: string, branch: string, supersedable: readonly string[]): Build[] {
+    if (!this.schema.exists()) return [];
     const marks = supersedable.map(() => "?").join(", ");
     return this.sql
       .exec<{ data: string }>(`SELECT data FROM builds WHERE key = ? OR (branch = ? AND state IN (${marks})) ORDER BY seq`, key, branch, ...supersedable)
@@ -38,6 +46,7 @@ export class BuildStore {
 
   /** Builds with a running timer (expiry, delayed auto-publish). */
   awaitingApproval(): Build[] {
+    if (!this.schema.exists()) return [];
     return this.sql
       .exec<{ data: string }>("SELECT data FROM builds WHERE state = 'awaiting_approval' ORDER BY seq")
       .toArray()
@@ -45,11 +54,13 @@ export class BuildStore {
   }
 
   get(key: string): Build | undefined {
+    if (!this.schema.exists()) return undefined;
     const row = this.sql.exec<{ data: string }>("SELECT data FROM builds WHERE key = ?", key).toArray()[0];
     return row ? (JSON.parse(row.data) as Build) : undefined;
   }
 
   put(build: Build): void {
+    this.schema.ensure();
     this.sql.exec(
       `INSERT INTO builds (key, seq, branch, build_id, state, data)
        VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM builds), ?2, ?3, ?4, ?5)
@@ -63,10 +74,12 @@ export class BuildStore {
   }
 
   delivery(id: string): string | undefined {
+    if (!this.schema.exists()) return undefined;
     return this.sql.exec<{ build_key: string }>("SELECT build_key FROM deliveries WHERE id = ?", id).toArray()[0]?.build_key;
   }
 
   recordDelivery(id: string, buildKey: string, now: number): void {
+    this.schema.ensure();
     this.sql.exec("INSERT OR IGNORE INTO deliveries (id, build_key, at) VALUES (?, ?, ?)", id, buildKey, now);
   }
 }

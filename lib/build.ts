@@ -42,7 +42,8 @@ export interface Build {
   state: BuildState;
   status: BuildEvent["status"];
   source: BuildEvent["source"];
-  artifact: BuildEvent["artifact"];
+  /** absent for a build the worker reported as failed */
+  artifact?: BuildEvent["artifact"];
   build_log_url?: string;
   approval_mode: ApprovalMode;
   approvals_required: number;

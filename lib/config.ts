@@ -38,10 +38,18 @@ export const RepoPolicy = z
   });
 export type RepoPolicy = z.infer<typeof RepoPolicy>;
 
-export const Repos = z.record(RepoName, RepoPolicy).refine((r) => Object.keys(r).length > 0, "must declare at least one repo");
+/**
+ * REPOS as a null-prototype object: `REPOS["constructor"]` or `REPOS["toString"]` is undefined,
+ * not an Object.prototype member (issue 10 item 2). Look repos up with `repoPolicy`, which also
+ * checks own properties, so a plain object built elsewhere (a test, a script) is just as safe.
+ */
+export const Repos = z
+  .record(RepoName, RepoPolicy)
+  .refine((r) => Object.keys(r).length > 0, "must declare at least one repo")
+  .transform((r): Readonly<Record<string, RepoPolicy>> => Object.assign(Object.create(null) as Record<string, RepoPolicy>, r));
 export type Repos = z.infer<typeof Repos>;
 
-/** A repo's policy, own properties only: `constructor` or `__proto__` is no repo. */
+/** The policy of a configured repo, or undefined: own properties only, whatever the name. */
 export function repoPolicy(config: { REPOS: Repos }, name: string): RepoPolicy | undefined {
   return Object.hasOwn(config.REPOS, name) ? config.REPOS[name] : undefined;
 }

@@ -106,6 +106,15 @@ describe("pause", () => {
 });
 
 describe("storage", () => {
+  it("reading a repo's views creates no storage and runs no schema statement", async () => {
+    for (const path of ["/v1/repos/readonly", "/v1/repos/readonly/queue", "/v1/repos/readonly/updates", "/v1/repos/readonly/updates/nope"]) {
+      expect([200, 404]).toContain((await operator("GET", path)).status);
+    }
+    const tables = await runInDurableObject(coordinatorStub("readonly"), async (_i: RepoCoordinator, ctx) =>
+      ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray().map((r) => r.name));
+    expect(tables).toEqual([]);
+  });
+
   it("the queue pages with an opaque cursor; the view shows counts", async () => {
     await operator("POST", "/v1/repos/truth/pause", { reason: "paging" });
     const posted: Event[] = [];
