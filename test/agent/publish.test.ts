@@ -3,7 +3,8 @@
  * the summary regenerated, and an ostree client verifying the signatures over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PublishResult, UpdateRepoResult, type CreateJobRequest } from "../../lib/repo-master-contract.js";
+import { refsDigest } from "../../lib/refs-digest.js";
+import { JobRefsPage, PublishResult, UpdateRepoResult, type CreateJobRequest } from "../../lib/repo-master-contract.js";
 import { makeTestBuild } from "../../repo-master/dev-repo.js";
 import { runCommand } from "../../repo-master/run-command.js";
 import { clientRemote, REPO, setupAgent, tempDir, type TestAgent } from "./helpers.js";
@@ -54,12 +55,18 @@ describe("publish then update-repo", () => {
     const inRepo = await runCommand("ostree", [`--repo=${t.dev.repoPath}`, "rev-parse", build.ref]);
     expect(inRepo.stdout.trim()).toBe(imported);
 
-    const update = await post({ job_id: "upd-1", kind: "update-repo", repo: REPO, options: { changed_refs: [] } });
+    const update = await post({ job_id: "upd-1", kind: "update-repo", repo: REPO, options: { changed_refs: [build.ref] } });
     expect(update.state).toBe("succeeded");
     const u = UpdateRepoResult.parse(update.result);
-    expect(u.changed_paths).toEqual(expect.arrayContaining(["summary", "summary.sig", `refs/heads/${build.ref}`]));
-    expect(u.changed_paths.some((p) => p.startsWith("summaries/") || p.startsWith("objects/"))).toBe(false);
-    expect(u.refs[build.ref]).toBe(imported);
+    expect(u.changed_paths).toEqual(expect.arrayContaining(["summary", "summary.sig", "summary.idx", "summary.idx.sig"]));
+    // refs/heads/** is the pipeline's to name (it asked about those refs); content-addressed files never
+    expect(u.changed_paths.some((p) => p.startsWith("refs/") || p.startsWith("summaries/") || p.startsWith("objects/"))).toBe(false);
+    // the ref, its commit in the new summary, and every ref the summary lists (+ appstream, appstream2)
+    expect(u.changed_refs).toEqual({ count: 1, sha256: await refsDigest([[build.ref, imported!]]) });
+    const listed = await runCommand("ostree", [`--repo=${t.dev.repoPath}`, "refs"]);
+    expect(u.refs_count).toBe(listed.stdout.trim().split("\n").length);
+    const page = JobRefsPage.parse(await (await t.call("GET", "/v1/jobs/upd-1/refs")).json());
+    expect(page).toEqual({ job_id: "upd-1", refs: [{ ref: build.ref, commit: imported }], next_cursor: null });
 
     const client = await clientRemote(t.dir, `${t.agent.url}/repos/${REPO}/`, t.dev.publicKeyPath);
     const summary = await runCommand("ostree", [`--repo=${client.repo}`, "remote", "summary", client.remote]);
@@ -150,13 +157,18 @@ describe("publish then update-repo", () => {
     const job = await post({ job_id: "upd-deltas", kind: "update-repo", repo: REPO, options: { changed_refs: [], generate_static_deltas: true } });
     expect(job.state, job.error).toBe("succeeded");
     const paths = UpdateRepoResult.parse(job.result).changed_paths;
-    expect(paths).toContain(`refs/heads/${build.ref}`);
     expect(paths.some((p) => p.startsWith("delta-indexes/")), paths.join(" ")).toBe(true);
     expect(paths.some((p) => p.startsWith("deltas/"))).toBe(false);
   });
 
-  it("lists refs a caller says changed even when they moved before the first snapshot", async () => {
-    const job = await post({ job_id: "upd-hint", kind: "update-repo", repo: REPO, options: { changed_refs: ["app/org.flatgate.Hello/x86_64/stable"] } });
-    expect(UpdateRepoResult.parse(job.result).changed_paths).toContain("refs/heads/app/org.flatgate.Hello/x86_64/stable");
+  it("reports a requested ref the summary lacks as null", async () => {
+    const hello = `app/${APP}/x86_64/stable`;
+    const gone = "app/org.flatgate.Never/x86_64/stable";
+    const job = await post({ job_id: "upd-hint", kind: "update-repo", repo: REPO, options: { changed_refs: [gone, hello] } });
+    const commit = (await runCommand("ostree", [`--repo=${t.dev.repoPath}`, "rev-parse", hello])).stdout.trim();
+    expect(UpdateRepoResult.parse(job.result).changed_refs).toEqual({ count: 2, sha256: await refsDigest([[hello, commit], [gone, null]]) });
+    const page = JobRefsPage.parse(await (await t.call("GET", "/v1/jobs/upd-hint/refs")).json());
+    // sorted by ref
+    expect(page.refs).toEqual([{ ref: hello, commit }, { ref: gone, commit: null }]);
   });
 });

@@ -5,7 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Job, PublishResult } from "../../lib/repo-master-contract.js";
+import { Job, JobRefsPage, PublishResult, UpdateRepoResult } from "../../lib/repo-master-contract.js";
 import { verify } from "../../lib/standard-webhooks.js";
 import { makeTestBuild } from "../../repo-master/dev-repo.js";
 import type { StoredJob } from "../../repo-master/job-store.js";
@@ -61,12 +61,22 @@ describe("restart", () => {
     await t.restart();
     const res = await t.call("GET", "/v1/jobs/crashed-1");
     expect(Job.parse(await res.json())).toMatchObject({ state: "succeeded", runs: 2 });
-    const post = await t.call("POST", "/v1/jobs", { job_id: "after-restart", kind: "update-repo", repo: REPO, options: { changed_refs: [] } });
+    const ref = `app/${APP}/x86_64/stable`;
+    const post = await t.call("POST", "/v1/jobs", { job_id: "after-restart", kind: "update-repo", repo: REPO, options: { changed_refs: [ref] } });
     expect(post.status).toBe(202);
     const done = await t.waitForJob("after-restart");
     expect(done.state).toBe("succeeded");
-    // the ref published before the restart is still new to the summary
-    expect(done.result && "changed_paths" in done.result ? done.result.changed_paths : []).toContain(`refs/heads/app/${APP}/x86_64/stable`);
+    // the ref published before the restart is in the new summary, at the commit the publish reported
+    const [published] = PublishResult.parse(Job.parse(await (await t.call("GET", "/v1/jobs/crashed-1")).json()).result).builds;
+    const commit = published?.ok ? published.refs[ref] : undefined;
+    expect(commit).toMatch(/^[0-9a-f]{64}$/);
+    expect(UpdateRepoResult.parse(done.result).changed_refs.count).toBe(1);
+    const page = async () => JobRefsPage.parse(await (await t.call("GET", "/v1/jobs/after-restart/refs")).json()).refs;
+    expect(await page()).toEqual([{ ref, commit }]);
+    // and its refs are still there to page after another restart
+    await t.stop();
+    await t.restart();
+    expect(await page()).toEqual([{ ref, commit }]);
   });
 
   it("retries a failed callback and gives up quietly", async () => {

@@ -3,7 +3,7 @@
  * RepoCoordinator. No public routes.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { PublishService, RepoMasterCall } from "../../lib/publish-contract.js";
+import type { JobRefs, PublishService, RepoMasterCall } from "../../lib/publish-contract.js";
 import type { CreateJobRequest, Job, JobAccepted } from "../../lib/repo-master-contract.js";
 import { loadPublishConfig } from "./config.js";
 import { RepoMasterClient } from "./repo-master-client.js";
@@ -25,6 +25,12 @@ export default class Publish extends WorkerEntrypoint<Record<string, unknown>> i
     const c = this.client();
     if ("error" in c) return { ok: false, error: { message: c.error, retryable: true } };
     return c.getJob(jobId);
+  }
+
+  async getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<JobRefs>> {
+    const c = this.client();
+    if ("error" in c) return { ok: false, error: { message: c.error, retryable: true } };
+    return c.getJobRefs(jobId, cursor);
   }
 
   private callbackUrl(): string | undefined {

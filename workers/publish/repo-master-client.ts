@@ -4,8 +4,8 @@
  */
 import type { z } from "zod";
 import { request } from "../../lib/http/request.js";
-import type { RepoMasterCall } from "../../lib/publish-contract.js";
-import { CreateJobRequest, Job, JobAccepted } from "../../lib/repo-master-contract.js";
+import type { JobRefs, RepoMasterCall } from "../../lib/publish-contract.js";
+import { CreateJobRequest, Job, JobAccepted, JobRefsPage, MAX_REFS_PAGE } from "../../lib/repo-master-contract.js";
 import { signedHeaders } from "../../lib/standard-webhooks.js";
 import type { PublishConfig } from "./config.js";
 
@@ -19,6 +19,13 @@ export class RepoMasterClient {
 
   getJob(jobId: string): Promise<RepoMasterCall<Job>> {
     return this.call("GET", `/v1/jobs/${encodeURIComponent(jobId)}`, "", Job);
+  }
+
+  async getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<JobRefs>> {
+    // the largest page: the coordinator pages only on a digest mismatch, in as few calls as it can
+    const query = new URLSearchParams({ limit: String(MAX_REFS_PAGE), ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await this.call("GET", `/v1/jobs/${encodeURIComponent(jobId)}/refs?${query}`, "", JobRefsPage);
+    return page.ok ? { ok: true, value: { refs: page.value.refs, next_cursor: page.value.next_cursor } } : page;
   }
 
   private async call<T>(method: string, path: string, body: string, schema: z.ZodType<T>): Promise<RepoMasterCall<T>> {
