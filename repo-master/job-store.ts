@@ -12,6 +12,7 @@ import path from "node:path";
 import { z } from "zod";
 import { CreateJobRequest, Job } from "../lib/repo-master-contract.js";
 import { Commit, FlatpakRef } from "../lib/ids.js";
+import { upgradeLegacyJob } from "./legacy-job.js";
 import type { Snapshot } from "./mutable-files.js";
 
 export const StoredJob = z.strictObject({ request: CreateJobRequest, job: Job });
@@ -61,7 +62,14 @@ export class JobStore {
       if (!name.endsWith(".json")) continue;
       const file = path.join(this.jobsDir, name);
       try {
-        const parsed = StoredJob.safeParse(JSON.parse(await readFile(file, "utf8")));
+        let raw: unknown = JSON.parse(await readFile(file, "utf8"));
+        const upgraded = await upgradeLegacyJob(raw);
+        if (upgraded) raw = upgraded.raw;
+        const parsed = StoredJob.safeParse(raw);
+        if (parsed.success && upgraded) {
+          await this.saveJobRefs(parsed.data.job.job_id, upgraded.refs);
+          await this.save(parsed.data);
+        }
         if (parsed.success) jobs.push(parsed.data);
         else problems.push(`${file}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
       } catch (e) {

@@ -6,6 +6,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Job, JobRefsPage, PublishResult, UpdateRepoResult } from "../../lib/repo-master-contract.js";
+import { refsDigest } from "../../lib/refs-digest.js";
 import { verify } from "../../lib/standard-webhooks.js";
 import { makeTestBuild } from "../../repo-master/dev-repo.js";
 import type { StoredJob } from "../../repo-master/job-store.js";
@@ -13,6 +14,7 @@ import { startRecordingServer, type RecordingServer } from "../fixtures/recordin
 import { REPO, setupAgent, type TestAgent } from "./helpers.js";
 
 const APP = "org.flatgate.Durable";
+const LEGACY_REF = "app/org.flatgate.Old/x86_64/stable";
 let pipeline: RecordingServer;
 let t: TestAgent;
 
@@ -31,6 +33,17 @@ beforeAll(async () => {
       const jobs = path.join(dev.config.state_dir, "jobs");
       await mkdir(jobs, { recursive: true });
       await writeFile(path.join(jobs, "crashed-1.json"), JSON.stringify(stored));
+      // what an agent before the bounded result left: every ref of the repo in the result
+      await writeFile(
+        path.join(jobs, "legacy-upd.json"),
+        JSON.stringify({
+          request: { job_id: "legacy-upd", kind: "update-repo", repo: REPO, options: { changed_refs: [LEGACY_REF, "app/org.flatgate.Gone/x86_64/stable"] } },
+          job: {
+            job_id: "legacy-upd", kind: "update-repo", repo: REPO, state: "succeeded", log_tail: [], created_at: at, updated_at: at, runs: 1,
+            result: { summary_sha256: "b".repeat(64), changed_paths: ["summary", "summary.sig", `refs/heads/${LEGACY_REF}`], refs: { [LEGACY_REF]: "c".repeat(64), "app/org.flatgate.Other/x86_64/stable": "d".repeat(64) }, duration_ms: 10 },
+          },
+        }),
+      );
     },
   });
 });
@@ -77,6 +90,21 @@ describe("restart", () => {
     await t.stop();
     await t.restart();
     expect(await page()).toEqual([{ ref, commit }]);
+  });
+
+  it("reads a job file of an older agent in today's shape, refs pageable", async () => {
+    const job = Job.parse(await (await t.call("GET", "/v1/jobs/legacy-upd")).json());
+    const gone = "app/org.flatgate.Gone/x86_64/stable";
+    expect(UpdateRepoResult.parse(job.result)).toEqual({
+      summary_sha256: "b".repeat(64),
+      changed_paths: ["summary", "summary.sig"],
+      refs_count: 2,
+      changed_refs: { count: 2, sha256: await refsDigest([[LEGACY_REF, "c".repeat(64)], [gone, null]]) },
+      duration_ms: 10,
+    });
+    const page = JobRefsPage.parse(await (await t.call("GET", "/v1/jobs/legacy-upd/refs")).json());
+    expect(page.refs).toEqual([{ ref: gone, commit: null }, { ref: LEGACY_REF, commit: "c".repeat(64) }]);
+    expect(t.logs.some((l) => l.msg === "unreadable job file skipped")).toBe(false);
   });
 
   it("retries a failed callback and gives up quietly", async () => {
