@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { MAX_CHANGED_PATHS, MAX_CHANGED_PATHS_BYTES } from "../lib/repo-master-contract.js";
 
 export interface FileState {
   sha256: string;
@@ -46,6 +47,24 @@ export async function snapshotMutable(repo: string, previous: Snapshot = {}): Pr
 export function changedPaths(before: Snapshot, after: Snapshot): string[] {
   const paths = new Set([...Object.keys(before), ...Object.keys(after)]);
   return [...paths].filter((p) => !isRefPath(p) && before[p]?.sha256 !== after[p]?.sha256).sort();
+}
+
+/**
+ * The summary files first (they must always be purged), then the rest in order, while the list
+ * stays within the contract's caps: the Job carrying it must stay ≤ 64 KiB.
+ */
+export function boundChangedPaths(paths: readonly string[]): { listed: string[]; omitted: number } {
+  const summary = new Set<string>(SUMMARY_FILES);
+  const ordered = [...paths.filter((p) => summary.has(p)), ...paths.filter((p) => !summary.has(p))];
+  const listed: string[] = [];
+  let bytes = 2;
+  for (const p of ordered) {
+    const cost = Buffer.byteLength(JSON.stringify(p)) + 1;
+    if (listed.length >= MAX_CHANGED_PATHS || bytes + cost > MAX_CHANGED_PATHS_BYTES) break;
+    listed.push(p);
+    bytes += cost;
+  }
+  return { listed, omitted: ordered.length - listed.length };
 }
 
 /** Snapshots of older agents also listed refs/heads/**; those entries are ignored. */

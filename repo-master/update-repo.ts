@@ -17,7 +17,7 @@ import { canonicalRefs, refsDigest } from "../lib/refs-digest.js";
 import { MAX_CHANGED_PATHS, MAX_CHANGED_PATHS_BYTES, type UpdateRepoOptions, type UpdateRepoResult } from "../lib/repo-master-contract.js";
 import { err, ok, type Result } from "../lib/result.js";
 import type { RepoConfig } from "./config.js";
-import { changedPaths, snapshotMutable, SUMMARY_FILES, type Snapshot } from "./mutable-files.js";
+import { boundChangedPaths, changedPaths, snapshotMutable, type Snapshot } from "./mutable-files.js";
 import { buildUpdateRepo, signingOf } from "./ostree.js";
 import { describeFailure } from "./run-command.js";
 import { parseSummaryRefs } from "./summary-refs.js";
@@ -75,7 +75,7 @@ export async function updateRepo(options: z.output<typeof UpdateRepoOptions>, ct
   const read = await timed("summary_refs", () => readChangedRefs(repo, options.changed_refs));
   if (!read.ok) return read;
   const { count, refs } = read.value;
-  const paths = boundPaths(changedPaths(before, after));
+  const paths = boundChangedPaths(changedPaths(before, after));
   if (paths.omitted > 0) {
     ctx.onLine(`changed_paths capped: ${paths.omitted} changed path(s) not listed (max ${MAX_CHANGED_PATHS} paths / ${MAX_CHANGED_PATHS_BYTES} bytes)`);
   }
@@ -103,22 +103,4 @@ async function readChangedRefs(repo: string, wanted: readonly string[]): Promise
   } catch (e) {
     return err(`reading the new summary of ${repo}: ${e instanceof Error ? e.message : String(e)}`);
   }
-}
-
-/**
- * The summary files first (they must always be purged), then the rest in order, while the list
- * stays within the contract's caps: the Job carrying it must stay ≤ 64 KiB.
- */
-function boundPaths(paths: readonly string[]): { listed: string[]; omitted: number } {
-  const summary = new Set<string>(SUMMARY_FILES);
-  const ordered = [...paths.filter((p) => summary.has(p)), ...paths.filter((p) => !summary.has(p))];
-  const listed: string[] = [];
-  let bytes = 2;
-  for (const p of ordered) {
-    const cost = Buffer.byteLength(JSON.stringify(p)) + 1;
-    if (listed.length >= MAX_CHANGED_PATHS || bytes + cost > MAX_CHANGED_PATHS_BYTES) break;
-    listed.push(p);
-    bytes += cost;
-  }
-  return { listed, omitted: ordered.length - listed.length };
 }
