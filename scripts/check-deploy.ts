@@ -8,7 +8,8 @@ import { formatIssues, validateDeployVars, type LabelledIssue } from "./validate
 import { WORKERS } from "./wrangler-env.js";
 import { readWranglerVars } from "./wrangler-vars.js";
 
-const issues: LabelledIssue[] = WORKERS.flatMap((w) => validateDeployVars(w.name, readWranglerVars(ROOT, w.config)).map((i) => ({ ...i, where: `${w.config} [vars]` })));
+const tomlVars = readWranglerVars(ROOT, WORKERS.map((w) => w.config));
+const issues: LabelledIssue[] = WORKERS.flatMap((w, n) => validateDeployVars(w.name, tomlVars[n]!).map((i) => ({ ...i, where: `${w.config} [vars]` })));
 if (issues.length > 0) {
   console.error(`check:deploy: invalid [vars] (the workers would refuse them at request time):\n${formatIssues(issues)}`);
   process.exit(1);

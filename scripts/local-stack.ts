@@ -148,10 +148,12 @@ interface ConfigCheckInput {
 
 /** Throws naming every bad variable and field (README "Configuration"), or returns. */
 function checkConfig(c: ConfigCheckInput): void {
+  const names = ["webhook", "publish", "purge"] as const;
+  const tomlVars = readWranglerVars(ROOT, names.map((n) => c.files[n].config));
   const worker = (name: WorkerName) => {
     const f = c.files[name];
     const file = path.relative(ROOT, f.file);
-    return { config: f.config, varsFile: c.source === "examples" ? `${file}.example` : file, tomlVars: readWranglerVars(ROOT, f.config), vars: c.vars[name] };
+    return { config: f.config, varsFile: c.source === "examples" ? `${file}.example` : file, tomlVars: tomlVars[names.indexOf(name)]!, vars: c.vars[name] };
   };
   const issues = validateStack({
     workers: { webhook: worker("webhook"), publish: worker("publish"), purge: worker("purge") },
