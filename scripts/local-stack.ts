@@ -15,7 +15,7 @@ import { ensureTools } from "./ensure-tools.js";
 import { stackVars, type RepoInfo } from "./stack-vars.js";
 import { acquireStateLock, type StateLock } from "./state-lock.js";
 import { formatIssues, validateStack } from "./validate-config.js";
-import { assertPortFree, startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
+import { assertPortFree, checkTypes, startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
 import { readWranglerVars } from "./wrangler-vars.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -114,8 +114,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       if (source === "examples" || changed[name].length > 0) generatedVars[name] = vars[name];
       if (changed[name].length > 0) log(`[stack] ${name}: this run uses its own ${changed[name].join(", ")}`);
     }
+    // the developer's own files only: the examples lack the secrets the types were made with
+    const typesCheck = source === "dev-vars" ? checkTypes(ROOT) : Promise.resolve(undefined);
     wrangler = await startWranglerDev({ root: ROOT, port, persistTo, stateDir, generatedVars, log });
     log(`[stack] pipeline on ${wrangler.url}`);
+    const stale = await typesCheck;
+    if (stale) log(`[stack] ${stale}`);
   } catch (e) {
     await stop();
     throw e;
