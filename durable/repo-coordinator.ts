@@ -545,7 +545,10 @@ export class RepoCoordinator extends DurableObject<Env> {
       if (page.length < 1000) break;
       after = page[page.length - 1]!.build_key;
     }
-    const refPaths = changedRefs(builds).map((r) => `refs/heads/${r}`);
+    const refs = changedRefs(builds);
+    // update-repo moves the appstream refs of every arch it touched; the agent reports no refs/**
+    const arches = [...new Set(refs.map((r) => r.split("/")[2]).filter((a): a is string => !!a))];
+    const refPaths = [...refs, ...arches.flatMap((a) => [`appstream/${a}`, `appstream2/${a}`])].map((r) => `refs/heads/${r}`);
     return {
       summary_sha256: u.record.summary_sha256,
       changed_paths: [...new Set([...u.changed_paths, ...refPaths])].sort(),
