@@ -188,6 +188,18 @@ export class AppPublisher extends DurableObject<Env> {
       lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
     }
     await Promise.all([...lanes.values()].map((items) => this.runLane(items)));
+    this.compact(now);
+  }
+
+  /** Retention: final builds past the repo's limits shrink to summary rows (a bounded batch per alarm). */
+  private compact(now: Date): void {
+    const repo = this.builds.anyRepo();
+    const policy = repo ? repoPolicy(loadConfig(this.env), repo) : undefined;
+    if (!policy) return;
+    const before = new Date(now.getTime() - policy.retain_final_days * 86_400_000).toISOString();
+    // GitHub redelivers for 3 days; a delivery id older than a week cannot come back
+    const n = this.builds.compactFinal(policy.retain_final_builds, before, now.getTime() - 7 * 86_400_000);
+    if (n > 0) this.log.info("builds compacted", { count: n });
   }
 
   private async runLane(items: OutboxItem<Effect>[]): Promise<void> {

@@ -1,5 +1,7 @@
 /** The AppPublisher's SQLite tables: builds (one JSON record each) and seen delivery ids. */
 import type { Build } from "../lib/build.js";
+import { TERMINAL } from "../lib/build-state.js";
+import { boundHistory, compactBuild } from "../lib/publisher/retention.js";
 import { LazySchema } from "./lazy-schema.js";
 
 export class BuildStore {
@@ -53,14 +55,21 @@ export class BuildStore {
       .map((r) => JSON.parse(r.data) as Build);
   }
 
+  /** The repo of this object's builds (all share it: the object's key is `<repo>/<app_id>`). */
+  anyRepo(): string | undefined {
+    if (!this.schema.exists()) return undefined;
+    return this.sql.exec<{ repo: string | null }>("SELECT json_extract(data, '$.repo') AS repo FROM builds LIMIT 1").toArray()[0]?.repo ?? undefined;
+  }
+
   get(key: string): Build | undefined {
     if (!this.schema.exists()) return undefined;
     const row = this.sql.exec<{ data: string }>("SELECT data FROM builds WHERE key = ?", key).toArray()[0];
     return row ? (JSON.parse(row.data) as Build) : undefined;
   }
 
-  put(build: Build): void {
+  put(whole: Build): void {
     this.schema.ensure();
+    const build = boundHistory(whole);
     this.sql.exec(
       `INSERT INTO builds (key, seq, branch, build_id, state, data)
        VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM builds), ?2, ?3, ?4, ?5)
@@ -71,6 +80,31 @@ export class BuildStore {
       build.state,
       JSON.stringify(build),
     );
+  }
+
+  /**
+   * Compacts final builds past retention, at most `limit` per call (the alarm calls it again):
+   * per branch, those beyond the newest `keep` final ones, and any final for longer than
+   * `before` (an ISO time). Also forgets delivery ids older than `deliveriesBefore`.
+   */
+  compactFinal(keep: number, before: string, deliveriesBefore: number, limit = 50): number {
+    if (!this.schema.exists()) return 0;
+    const marks = TERMINAL.map(() => "?").join(", ");
+    const rows = this.sql
+      .exec<{ data: string }>(
+        `SELECT data FROM (
+           SELECT data, ROW_NUMBER() OVER (PARTITION BY branch ORDER BY seq DESC) AS rank
+           FROM builds WHERE state IN (${marks})
+         ) WHERE (rank > ? OR json_extract(data, '$.updated_at') < ?) AND json_extract(data, '$.compacted') IS NULL LIMIT ?`,
+        ...TERMINAL, keep, before, limit,
+      )
+      .toArray();
+    for (const r of rows) {
+      const b = compactBuild(JSON.parse(r.data) as Build);
+      this.sql.exec("UPDATE builds SET data = ? WHERE key = ?", JSON.stringify(b), b.key);
+    }
+    this.sql.exec("DELETE FROM deliveries WHERE at < ?", deliveriesBefore);
+    return rows.length;
   }
 
   delivery(id: string): string | undefined {

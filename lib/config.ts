@@ -27,6 +27,10 @@ export const RepoPolicy = z
     update_max_wait_seconds: z.number().positive().max(6 * 3600).default(120),
     publish_batch_size: z.number().int().min(1).max(200).default(20),
     generate_static_deltas: z.boolean().optional(),
+    /** final builds kept whole per branch (newest first); older ones are compacted to a summary row */
+    retain_final_builds: z.number().int().min(1).max(10_000).default(20),
+    /** final builds older than this are compacted whatever their rank */
+    retain_final_days: z.number().positive().max(3650).default(90),
   })
   .refine((p) => p.approval !== "delayed" || p.auto_publish_after_hours !== undefined, {
     message: "approval \"delayed\" needs auto_publish_after_hours",

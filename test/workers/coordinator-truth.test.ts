@@ -197,3 +197,19 @@ describe("storage", () => {
     });
   });
 });
+
+describe("retention", () => {
+  it("final builds beyond retain_final_builds per branch are compacted to summary rows", async () => {
+    const app = `org.example.Retain${Date.now()}`;
+    const posted: Event[] = [];
+    for (let i = 0; i < 5; i++) posted.push(await post(app, "retain", `r${i}`));
+    // each newer build supersedes the one before: r0..r3 are final, r4 awaits approval
+    const stub = publisherStub("retain", app);
+    await driveAlarms(stub, async () => (await state(posted[0]!)).compacted === true, "the oldest compacted");
+    const views = await Promise.all(posted.map(state));
+    expect(views.map((b) => b.state)).toEqual(["superseded", "superseded", "superseded", "superseded", "awaiting_approval"]);
+    expect(views.map((b) => b.compacted === true)).toEqual([true, true, false, false, false]);
+    expect(views[0].superseded_by).toBe(keyOf(posted[1]!));
+    expect(views[0].history.length).toBeLessThanOrEqual(5);
+  });
+});

@@ -16,6 +16,7 @@ export const TEST_REPOS = {
   truth: { approval: "auto", update_debounce_seconds: 3, update_max_wait_seconds: 10 },
   // only ever read, to show that reads create no storage
   readonly: { approval: "required" },
+  retain: { approval: "required", retain_final_builds: 2 },
 };
 
 export const TEST_ENV = {
