@@ -60,11 +60,11 @@ export class AppPublisher extends DurableObject<Env> {
    * is deduplicated pipeline-wide by the ReplayLedger before this is called; a retry of the same
    * message reaches here and is answered by the build key (same build, same body: duplicate).
    */
-  async intake(event: BuildEvent, webhookId: string, requestId?: string): Promise<IntakeResult> {
+  async intake(event: BuildEvent, webhookId: string, requestId?: string, worker?: Actor): Promise<IntakeResult> {
     const log = requestId ? this.log.child({ request_id: requestId }) : this.log;
     const now = new Date();
     const key = buildKey(event.repo, event.app_id, event.build_id);
-    const outcome = receiveBuild(this.builds.forIntake(key, event.branch, SUPERSEDABLE), event, this.policy(event.repo), now);
+    const outcome = receiveBuild(this.builds.forIntake(key, event.branch, SUPERSEDABLE), event, this.policy(event.repo), now, worker);
     if (outcome.kind === "conflict") return { outcome: "conflict", build: outcome.build };
     if (outcome.kind === "duplicate") return { outcome: "duplicate", build: outcome.build };
     for (const b of [outcome.build, ...outcome.superseded]) this.builds.put(b);

@@ -33,14 +33,14 @@ export function eventOf(b: Pick<Build, "repo" | "app_id" | "branch" | "build_id"
   };
 }
 
-export function receiveBuild(existing: readonly Build[], event: BuildEvent, policy: RepoPolicy, now: Date): ReceiveOutcome {
+/** `worker`: who announced the build (a credential or trusted publisher); else `source.triggered_by`. */
+export function receiveBuild(existing: readonly Build[], event: BuildEvent, policy: RepoPolicy, now: Date, worker: Actor = { kind: "build_worker", name: event.source.triggered_by }): ReceiveOutcome {
   const key = buildKey(event.repo, event.app_id, event.build_id);
   const same = existing.find((b) => b.key === key);
   if (same) {
     return canonicalJson(eventOf(same)) === canonicalJson(eventOf(event)) ? { kind: "duplicate", build: same } : { kind: "conflict", build: same };
   }
 
-  const worker: Actor = { kind: "build_worker", name: event.source.triggered_by };
   const at = now.toISOString();
   const received: Build = {
     key,

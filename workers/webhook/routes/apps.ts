@@ -1,6 +1,7 @@
 /**
  * Read and operator API (issue 2, retry from issue 3): an app's builds, one build with its
- * history, and approve / reject / cancel / retry. Bearer token from OPERATOR_TOKENS.
+ * history, and approve / reject / cancel / retry. Bearer token from OPERATORS or OPERATOR_TOKENS;
+ * reading needs viewer, acting on a build approver (issue 13).
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -8,7 +9,7 @@ import type { Build } from "../../../lib/build.js";
 import { AppError } from "../../../lib/errors.js";
 import { AppId, BuildId, RepoName, buildKey } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
-import { operatorAuth } from "../middleware/operator-auth.js";
+import { authorize, operatorAuth } from "../middleware/operator-auth.js";
 import { appPublisher } from "../publisher-stub.js";
 import { parseJson } from "../../../lib/read-body.js";
 import { statusUrl } from "../status-url.js";
@@ -31,6 +32,7 @@ export const apps = new Hono<HonoEnv>()
   .use("/v1/repos/:repo/apps/*", operatorAuth)
   .get("/v1/repos/:repo/apps/:app_id", validate("param", AppParams), async (c) => {
     const { repo, app_id } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), "read", repo);
     knownRepo(c.get("config"), repo);
     const view = await appPublisher(c.env, repo, app_id).getApp(repo, app_id);
     const base = c.get("config").PIPELINE_URL ?? new URL(c.req.url).origin;
@@ -45,6 +47,7 @@ export const apps = new Hono<HonoEnv>()
   })
   .get("/v1/repos/:repo/apps/:app_id/builds/:build_id", validate("param", BuildParams), async (c) => {
     const { repo, app_id, build_id } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), "read", repo);
     knownRepo(c.get("config"), repo);
     const build = await appPublisher(c.env, repo, app_id).getBuild(buildKey(repo, app_id, build_id));
     if (!build) throw new AppError("not_found", `no build ${buildKey(repo, app_id, build_id)}`);
@@ -52,6 +55,7 @@ export const apps = new Hono<HonoEnv>()
   })
   .post("/v1/repos/:repo/apps/:app_id/builds/:build_id/:action", validate("param", BuildParams), async (c) => {
     const { repo, app_id, build_id, action } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), action!, repo);
     knownRepo(c.get("config"), repo);
     const text = await c.req.text();
     const body = ActionBody.safeParse(text.trim() === "" ? {} : parseJson(text));
