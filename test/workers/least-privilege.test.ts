@@ -55,6 +55,8 @@ describe("trusted publishers (GitHub Actions OIDC)", () => {
       to: "received",
       actor: { kind: "build_worker", name: "gnome-ci", url: "https://github.com/flathub/org.gnome.Maps/actions/runs/9876543210" },
     });
+    const page = await (await SELF.fetch(`https://flatgate.test/status/stable/org.gnome.Maps/${e.build_id}`)).text();
+    expect(page).toContain('<a href="https://github.com/flathub/org.gnome.Maps/actions/runs/9876543210">gnome-ci</a>');
   });
 
   it("uses a jti once: a replay is 401 replayed, with the same body or another", async () => {

@@ -24,7 +24,7 @@ export function renderStatusPage(build: Build): string {
   const history = build.history
     .map((h) => {
       const what = h.kind === "transition" ? `${esc(h.from ?? "·")} → <b>${esc(h.to ?? "")}</b>` : `${esc(h.kind)}: ${esc(h.action ?? "")}`;
-      return `<tr><td>${esc(h.at)}</td><td>${what}</td><td>${esc(h.actor.kind)}:${esc(h.actor.name)}</td><td>${esc(h.reason ?? "")}</td></tr>`;
+      return `<tr><td>${esc(h.at)}</td><td>${what}</td><td>${esc(h.actor.kind)}:${h.actor.url ? `<a href="${esc(h.actor.url)}">${esc(h.actor.name)}</a>` : esc(h.actor.name)}</td><td>${esc(h.reason ?? "")}</td></tr>`;
     })
     .join("");
   const source = `https://github.com/${encodeURIComponent(build.source.owner)}/${encodeURIComponent(build.source.name)}/commit/${build.source.sha}`;
