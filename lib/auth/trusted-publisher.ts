@@ -121,6 +121,10 @@ export function publisherScopeRefusal(p: TrustedPublisher, claims: ActionsClaims
   const scope = scopeRefusal(p, event.app_id, event.repo);
   if (scope) return `trusted publisher ${p.name} may not publish ${event.app_id} to ${event.repo}: ${scope}`;
   if (event.source.sha !== claims.sha) return `trusted publisher ${p.name}: source.sha ${event.source.sha} is not the token's sha ${claims.sha}`;
+  // The source repo is where the check run goes and whose collaborators may approve: it must be
+  // the repo the token was issued to, not one the event merely names (GitHub names are case-insensitive).
+  const source = `${event.source.owner}/${event.source.name}`;
+  if (source.toLowerCase() !== claims.repository.toLowerCase()) return `trusted publisher ${p.name}: source ${source} is not the token's repository ${claims.repository}`;
   return undefined;
 }
 

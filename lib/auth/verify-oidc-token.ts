@@ -83,6 +83,7 @@ function mapJoseError(e: unknown, issuer: string): AppError {
   if (e instanceof errors.JWSSignatureVerificationFailed) return invalid("signature", "the signature does not verify with the issuer's key");
   if (e instanceof errors.JOSEAlgNotAllowed) return invalid("alg", "alg must be RS256");
   if (e instanceof errors.JWKSTimeout) return unavailable(issuer, "its JWKS timed out");
+  if (e instanceof errors.JWKSInvalid) return unavailable(issuer, "its JWKS is malformed");
   if (e instanceof errors.JWSInvalid || e instanceof errors.JWTInvalid) return invalid("token", "not a well-formed JWT");
   if (e instanceof errors.JOSEError && e.code === "ERR_JOSE_GENERIC") return unavailable(issuer, "its JWKS could not be fetched");
   if (e instanceof errors.JOSEError) return invalid("token", e.message);

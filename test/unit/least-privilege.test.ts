@@ -100,10 +100,13 @@ describe("trusted publisher claims", () => {
 
   it("scope, sha, pull requests and the run link", () => {
     const c = claims();
-    const event = { app_id: "org.gnome.Maps", repo: "stable", source: { sha: c.sha } } as never;
-    expect(publisherScopeRefusal(publisher(), c, event)).toBeUndefined();
-    expect(publisherScopeRefusal(publisher(), c, { app_id: "org.gnome.Maps", repo: "quorum", source: { sha: c.sha } } as never)).toContain("quorum");
-    expect(publisherScopeRefusal(publisher(), c, { app_id: "org.gnome.Maps", repo: "stable", source: { sha: "f".repeat(40) } } as never)).toContain("source.sha");
+    const source = { owner: "Flathub", name: "org.gnome.Maps", sha: c.sha };
+    const event = (over: Record<string, unknown> = {}, src: Record<string, unknown> = {}) => ({ app_id: "org.gnome.Maps", repo: "stable", ...over, source: { ...source, ...src } }) as never;
+    expect(publisherScopeRefusal(publisher(), c, event())).toBeUndefined();
+    expect(publisherScopeRefusal(publisher(), c, event({ repo: "quorum" }))).toContain("quorum");
+    expect(publisherScopeRefusal(publisher(), c, event({ app_id: "org.gnome.Weather" }))).toContain("org.gnome.Weather");
+    expect(publisherScopeRefusal(publisher(), c, event({}, { sha: "f".repeat(40) }))).toContain("source.sha");
+    expect(publisherScopeRefusal(publisher(), c, event({}, { owner: "someone" }))).toContain("repository");
     for (const e of ["pull_request", "pull_request_target", "pull_request_review"]) expect(isPullRequestEvent(e)).toBe(true);
     for (const e of ["push", "workflow_dispatch", "release"]) expect(isPullRequestEvent(e)).toBe(false);
     expect(workflowRunUrl(c)).toBe("https://github.com/flathub/org.gnome.Maps/actions/runs/9876543210");

@@ -111,7 +111,7 @@ describe("trusted publishers (GitHub Actions OIDC)", () => {
     }
     // the same publisher with the right environment, and a ref matched by a `*` pattern
     const kdeOk = await mint({ ...kde, environment: "publish" });
-    expect((await postOidc(makeEvent({ app_id: "org.kde.Games", source: { ...gnomeEvent().source, sha: SHA } }), kdeOk)).status).toBe(202);
+    expect((await postOidc(makeEvent({ app_id: "org.kde.Games", source: { ...gnomeEvent().source, name: "org.kde.Games" } }), kdeOk)).status).toBe(202);
     const branch = await mint({ ref: "refs/heads/branch/48", job_workflow_ref: "flathub/org.gnome.Maps/.github/workflows/build.yml@refs/heads/branch/48" });
     expect((await postOidc(gnomeEvent(), branch)).status).toBe(202);
   });
@@ -123,12 +123,13 @@ describe("trusted publishers (GitHub Actions OIDC)", () => {
     }
   });
 
-  it("refuses an app or repo outside the publisher's scope and a sha mismatch (403 forbidden_app), storing nothing", async () => {
+  it("refuses an app or repo outside the publisher's scope, a sha or source repo mismatch (403 forbidden_app), storing nothing", async () => {
     const token = await mint();
     const outApp = makeEvent({ app_id: "org.gnome.Weather" });
     await refused(await postOidc({ ...outApp, source: { ...outApp.source, sha: SHA } }, token), token, 403, "forbidden_app", "org.gnome.Weather");
     await refused(await postOidc(gnomeEvent({ repo: "quorum" }), token), token, 403, "forbidden_app", "quorum");
     await refused(await postOidc(gnomeEvent({ source: { ...gnomeEvent().source, sha: "f".repeat(40) } }), token), token, 403, "forbidden_app", "source.sha");
+    await refused(await postOidc(gnomeEvent({ source: { ...gnomeEvent().source, name: "org.gnome.Weather" } }), token), token, 403, "forbidden_app", "repository");
     // none of the refusals used up the token
     expect((await postOidc(gnomeEvent(), token)).status).toBe(202);
   });
