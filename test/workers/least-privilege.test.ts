@@ -247,6 +247,10 @@ describe("operator roles", () => {
     expect((await operator("POST", "/v1/repos/quorum/pause", { reason: "maintenance" }, t)).status).toBe(200);
     expect((await operator("POST", "/v1/repos/quorum/resume", {}, t)).status).toBe(200);
     expect((await operator("POST", `${q.path}/cancel`, {}, t)).status).toBe(200);
+    const q2 = await build("quorum");
+    const approved = await operator("POST", `${q2.path}/approve`, {}, t);
+    expect(approved.status).toBe(200);
+    expect((await json(approved)).build.history.at(-1).actor).toMatchObject({ kind: "operator", name: "ada" });
     await forbidden(await operator("POST", "/v1/repos/stable/pause", {}, t), "admin");
     const s = await build();
     await forbidden(await operator("GET", s.path, undefined, t), "viewer");
