@@ -6,7 +6,7 @@
  */
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { TEST_ENV, TEST_REPOS } from "./test/workers/test-env.js";
+import { TEST_ENV, TEST_REPOS, trustedPublishers } from "./test/workers/test-env.js";
 
 export default defineConfig({
   test: {
@@ -34,6 +34,8 @@ export default defineConfig({
                   REPOS: JSON.stringify({ ...TEST_REPOS, stable: { ...TEST_REPOS.stable, public_url: `${saas}/edge/stable`, gpg_key_url: `${saas}/edge/stable/key.gpg` } }),
                   FAKE_AGENT_URL: fakeAgent,
                   SAAS_URL: saas,
+                  OIDC_ISSUER_URL: inject("oidcIssuerUrl"),
+                  TRUSTED_PUBLISHERS: trustedPublishers(inject("oidcIssuerUrl")),
                   CHECK_RUN_EXAMPLES: JSON.stringify(inject("checkRunExamples")),
                   GITHUB_APP_PRIVATE_KEY: inject("githubAppKey"),
                   GITHUB_API_URL: `${saas}/github`,

@@ -62,7 +62,7 @@ export class AppPublisher extends DurableObject<Env> {
    * before this is called; a retry of the same message reaches here and is answered by the
    * build key (same build, same body: duplicate).
    */
-  async intake(event: BuildEvent, webhookId: string, requestId?: string, worker = "build-webhook"): Promise<IntakeResult> {
+  async intake(event: BuildEvent, webhookId: string, requestId?: string, worker?: Actor): Promise<IntakeResult> {
     const log = requestId ? this.log.child({ request_id: requestId }) : this.log;
     const now = new Date();
     const key = buildKey(event.repo, event.app_id, event.build_id);

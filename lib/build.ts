@@ -14,6 +14,8 @@ export interface Actor {
   name: string;
   /** the GitHub repository role (`role_name`) when the actor clicked a check-run button */
   role?: string;
+  /** a link to what acted: a build worker's workflow run (trusted publishers, issue 13) */
+  url?: string;
 }
 
 export interface HistoryEntry {

@@ -3,6 +3,9 @@
  * A bad value is a clear error naming the variable, never a silent default.
  */
 import { z } from "zod";
+import { BuildCredential } from "./auth/build-credentials.js";
+import { OperatorEntry } from "./auth/operator-roles.js";
+import { TrustedPublisher } from "./auth/trusted-publisher.js";
 import { RepoName } from "./ids.js";
 import { isValidSecret } from "./standard-webhooks.js";
 
@@ -96,10 +99,22 @@ const JsonString = <T extends z.ZodType>(schema: T) =>
 
 const optionalString = z.string().optional().transform((s) => (s === undefined || s.trim() === "" ? undefined : s.trim()));
 
+/** An optional JSON list: unset or empty means none. */
+const JsonList = <T extends z.ZodType>(entry: T) =>
+  z.string().optional().transform((s) => (s === undefined || s.trim() === "" ? "[]" : s)).pipe(JsonString(z.array(entry)));
+
 export const WebhookEnvConfig = z.object({
   REPOS: JsonString(Repos),
-  BUILD_WEBHOOK_SECRETS: Secrets,
+  /** unscoped build secrets (before issue 13); BUILD_CREDENTIALS are the scoped, named kind */
+  BUILD_WEBHOOK_SECRETS: optionalString.pipe(Secrets.optional()).transform((s) => s ?? []),
+  BUILD_CREDENTIALS: JsonList(BuildCredential),
+  /** GitHub Actions workflows that announce builds with their OIDC token (issue 13 §1) */
+  TRUSTED_PUBLISHERS: JsonList(TrustedPublisher),
+  /** an unknown `kid` refetches the issuer's JWKS at most this often */
+  OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().nonnegative().max(3600).default(30),
+  /** admin on every repo (before roles); OPERATORS have a role per repo */
   OPERATOR_TOKENS: OperatorTokens.default([]),
+  OPERATORS: JsonList(OperatorEntry),
   /** public base URL of this worker: status links in check runs and Slack, agent callbacks */
   PIPELINE_URL: z.url().optional(),
   REPO_MASTER_SECRET: optionalString.pipe(
@@ -116,6 +131,9 @@ export const WebhookEnvConfig = z.object({
   REPO_MASTER_ALERT_AFTER_MINUTES: z.coerce.number().positive().max(10_080).default(10),
   /** while the repo master is unreachable, probe it this often, apart from the job backoff */
   REPO_MASTER_PROBE_SECONDS: z.coerce.number().positive().max(15).default(10),
+}).refine((c) => c.BUILD_WEBHOOK_SECRETS.length + c.BUILD_CREDENTIALS.length + c.TRUSTED_PUBLISHERS.length > 0, {
+  message: "set at least one of BUILD_WEBHOOK_SECRETS, BUILD_CREDENTIALS and TRUSTED_PUBLISHERS, or no build can be announced",
+  path: ["BUILD_WEBHOOK_SECRETS"],
 });
 export type WebhookConfig = z.infer<typeof WebhookEnvConfig>;
 

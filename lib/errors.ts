@@ -12,6 +12,12 @@ export type ErrorCode =
   | "webhook_id_reused"
   | "unauthorized"
   | "forbidden"
+  /** a build credential or trusted publisher announcing an app or repo outside its scope (issue 13) */
+  | "forbidden_app"
+  /** an OIDC bearer token that failed verification; the message names the claim */
+  | "invalid_token"
+  /** a trusted publisher's OIDC issuer (discovery or JWKS) could not be reached */
+  | "issuer_unavailable"
   | "invalid_json"
   | "invalid_payload"
   | "payload_too_large"
@@ -33,6 +39,9 @@ const STATUS: Record<ErrorCode, number> = {
   webhook_id_reused: 409,
   unauthorized: 401,
   forbidden: 403,
+  forbidden_app: 403,
+  invalid_token: 401,
+  issuer_unavailable: 503,
   invalid_json: 400,
   invalid_payload: 422,
   payload_too_large: 413,

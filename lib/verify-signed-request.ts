@@ -3,7 +3,7 @@
  * API) or throws the 401 AppError whose message says what to fix. Returns the webhook-id.
  */
 import { AppError } from "./errors.js";
-import { verify } from "./standard-webhooks.js";
+import { verify, type VerifyError } from "./standard-webhooks.js";
 
 export async function verifySignedRequest(
   secrets: readonly string[],
@@ -17,10 +17,15 @@ export async function verifySignedRequest(
     opts.now ?? Date.now(),
   );
   if (result.ok) return result.value.id;
+  throw signatureError(result.error, opts.secretName);
+}
+
+/** The 401 for a Standard Webhooks failure, saying what to fix. */
+export function signatureError(error: VerifyError, secretName: string): AppError {
   const message = {
     missing_signature: "send webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks)",
-    invalid_signature: `webhook-signature does not match the body under any ${opts.secretName} secret`,
+    invalid_signature: `webhook-signature does not match the body under any ${secretName} secret`,
     stale_timestamp: "webhook-timestamp is more than 5 minutes away from the receiver's clock; check the sender's clock",
-  }[result.error];
-  throw new AppError(result.error, message);
+  }[error];
+  return new AppError(error, message);
 }

@@ -34,17 +34,18 @@ export function eventOf(b: Pick<Build, "repo" | "app_id" | "branch" | "build_id"
 }
 
 /**
- * `worker` names the build worker that delivered the event (its credential); who triggered the
- * build (`source.triggered_by`) is a different person and stays in `source`.
+ * `worker`: the build worker that delivered the event (a named credential or trusted publisher,
+ * else the unnamed shared secrets); who triggered the build (`source.triggered_by`) is a
+ * different person and stays in `source` (issue 10 item 15).
  */
-export function receiveBuild(existing: readonly Build[], event: BuildEvent, policy: RepoPolicy, now: Date, worker = "build-webhook"): ReceiveOutcome {
+export function receiveBuild(existing: readonly Build[], event: BuildEvent, policy: RepoPolicy, now: Date, worker: Actor = { kind: "build_worker", name: "build-webhook" }): ReceiveOutcome {
   const key = buildKey(event.repo, event.app_id, event.build_id);
   const same = existing.find((b) => b.key === key);
   if (same) {
     return canonicalJson(eventOf(same)) === canonicalJson(eventOf(event)) ? { kind: "duplicate", build: same } : { kind: "conflict", build: same };
   }
 
-  const deliveredBy: Actor = { kind: "build_worker", name: worker };
+  const deliveredBy: Actor = worker;
   const at = now.toISOString();
   const received: Build = {
     key,

@@ -10,7 +10,11 @@
  * - `callback:<webhook-id>` → digest of the callback body. Kept 10 minutes: a signature is
  *   accepted ±5 minutes around its timestamp, so 2 × 5 minutes after first sight every replay
  *   fails `stale_timestamp` anyway (the agent's replay-cache.ts uses the same window).
+ * - `oidc:<sha256 of iss and jti>` → digest of the build event. A trusted publisher's token is
+ *   used once (issue 13). Kept for the longest lifetime we accept plus the leeway on both ends:
+ *   after that, every replay fails its `exp` check anyway.
  */
+import { OIDC_LEEWAY_SECONDS, OIDC_MAX_LIFETIME_SECONDS } from "../auth/trusted-publisher.js";
 import { TOLERANCE_SECONDS } from "../standard-webhooks.js";
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -19,6 +23,7 @@ export const LEDGER_WINDOWS_MS = {
   build: 7 * DAY_MS,
   github: 3 * DAY_MS,
   callback: 2 * TOLERANCE_SECONDS * 1000,
+  oidc: (OIDC_MAX_LIFETIME_SECONDS + 2 * OIDC_LEEWAY_SECONDS) * 1000,
 } as const;
 
 export type LedgerNamespace = keyof typeof LEDGER_WINDOWS_MS;

@@ -28,7 +28,7 @@ const event = (id: string, over: Partial<BuildEvent> = {}): BuildEvent => ({
 const required = RepoPolicy.parse({ approval: "required" });
 
 function created(existing: Build[], e: BuildEvent, worker?: string) {
-  const out = receiveBuild(existing, e, required, t0, worker);
+  const out = receiveBuild(existing, e, required, t0, worker === undefined ? undefined : { kind: "build_worker", name: worker });
   if (out.kind !== "created") throw new Error(out.kind);
   return out;
 }

@@ -46,7 +46,7 @@ describe("validateWorkerVars", () => {
   });
 
   it("says a missing required variable is missing", () => {
-    expect(paths(validateWorkerVars("webhook", {}))).toEqual(["REPOS", "BUILD_WEBHOOK_SECRETS"]);
+    expect(paths(validateWorkerVars("webhook", {}))).toEqual(["REPOS"]);
     expect(paths(validateWorkerVars("publish", {}))).toEqual(["REPO_MASTER_URL", "REPO_MASTER_SECRET"]);
   });
 });

@@ -67,7 +67,7 @@ export function renderStatusPage(build: Build, ctx: StatusPageContext): string {
   const history = build.history
     .map((h) => {
       const what = h.kind === "transition" ? `${esc(h.from ?? "·")} → <b>${esc(h.to ?? "")}</b>` : `${esc(h.kind)}: ${esc(h.action ?? "")}`;
-      return `<tr><td>${esc(h.at)}</td><td>${what}</td><td>${esc(h.actor.kind)}:${esc(h.actor.name)}</td><td>${esc(h.reason ?? "")}</td></tr>`;
+      return `<tr><td>${esc(h.at)}</td><td>${what}</td><td>${esc(h.actor.kind)}:${h.actor.url ? `<a href="${esc(h.actor.url)}">${esc(h.actor.name)}</a>` : esc(h.actor.name)}</td><td>${esc(h.reason ?? "")}</td></tr>`;
     })
     .join("");
   // a superseded build's reason is whatever it last failed with: the successor says all there is

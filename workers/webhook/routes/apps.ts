@@ -1,6 +1,7 @@
 /**
  * Read and operator API (issue 2, retry from issue 3): an app's builds, one build with its
- * history, and approve / reject / cancel / retry. Bearer token from OPERATOR_TOKENS.
+ * history, and approve / reject / cancel / retry. Bearer token from OPERATORS or OPERATOR_TOKENS;
+ * reading needs viewer, acting on a build approver (issue 13).
  */
 import { Hono } from "hono";
 import { z } from "zod";
@@ -9,7 +10,7 @@ import { AppError } from "../../../lib/errors.js";
 import { AppId, BuildId, RepoName, buildKey } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
 import { knownRepoParam } from "../known-repo.js";
-import { operatorAuth } from "../middleware/operator-auth.js";
+import { authorize, operatorAuth } from "../middleware/operator-auth.js";
 import { appPublisher } from "../publisher-stub.js";
 import { parseJson } from "../../../lib/read-body.js";
 import { statusUrl } from "../status-url.js";
@@ -28,6 +29,7 @@ export const apps = new Hono<HonoEnv>()
   .use("/v1/repos/:repo/apps/*", operatorAuth, knownRepoParam)
   .get("/v1/repos/:repo/apps/:app_id", validate("param", AppParams), async (c) => {
     const { repo, app_id } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), "read", repo);
     const view = await appPublisher(c.env, repo, app_id).getApp(repo, app_id);
     const base = c.get("config").PIPELINE_URL ?? new URL(c.req.url).origin;
     const branches = Object.fromEntries(
@@ -41,12 +43,14 @@ export const apps = new Hono<HonoEnv>()
   })
   .get("/v1/repos/:repo/apps/:app_id/builds/:build_id", validate("param", BuildParams), async (c) => {
     const { repo, app_id, build_id } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), "read", repo);
     const build = await appPublisher(c.env, repo, app_id).getBuild(buildKey(repo, app_id, build_id));
     if (!build) throw new AppError("not_found", `no build ${buildKey(repo, app_id, build_id)}`);
     return c.json({ build: withLinks(c.get("config").PIPELINE_URL ?? new URL(c.req.url).origin, build) });
   })
   .post("/v1/repos/:repo/apps/:app_id/builds/:build_id/:action", validate("param", BuildParams), async (c) => {
     const { repo, app_id, build_id, action } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), action!, repo);
     const text = await c.req.text();
     const body = ActionBody.safeParse(text.trim() === "" ? {} : parseJson(text));
     if (!body.success) throw invalidPayload(body.error.issues);

@@ -13,23 +13,18 @@ import { appPublisher } from "../publisher-stub.js";
 import { parseJson, readBody } from "../../../lib/read-body.js";
 import { statusPageUrl, statusUrl } from "../status-url.js";
 import { requireClaimedRepo } from "../known-repo.js";
-import { verifySignedRequest } from "../../../lib/verify-signed-request.js";
-
-/**
- * Who delivered the event, recorded apart from `source.triggered_by` (issue 10 item 15): the
- * name of the credential once credentials have names; the shared secrets have none yet.
- */
-const BUILD_WORKER = "build-webhook";
+import { authenticateBuild, authorizeBuild, buildWorker, tokenId } from "../authenticate-build.js";
 
 export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
   const config = c.get("config");
   const body = await readBody(c.req.raw, MAX_BODY_BYTES);
-  const webhookId = await verifySignedRequest(config.BUILD_WEBHOOK_SECRETS, c.req.raw.headers, body, { secretName: "BUILD_WEBHOOK_SECRETS" });
+  const sender = await authenticateBuild(config, c.req.raw.headers, body);
   const json = parseJson(body);
   requireClaimedRepo(config, json);
   const parsed = BuildEvent.safeParse(json);
   if (!parsed.success) throw invalidPayload(parsed.error.issues);
   const event = parsed.data;
+  authorizeBuild(sender, event);
   // Pipeline-wide webhook-id check (issue 10 item 3), after validation so a refused body does not
   // bind the id. Check-and-reserve is one step in the ledger, committed before the AppPublisher
   // stores anything, so of two different bodies racing under one id exactly one gets through.
@@ -39,12 +34,23 @@ export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
   // idempotency (same repo/app/build_id, same event) answers `duplicate`. So the reservation
   // never loses a build, and only a different body under a known id is refused, storing nothing.
   // The digest is of the canonical event, as the build-key check compares it.
+  // An OIDC token is used once (issue 13): any second sight of its jti is a replay, even with the
+  // same body; the entry is taken back if the intake fails on our side, so a retry can succeed.
   const digest = await sha256Hex(canonicalJson(event));
-  const replay = await checkReplay(c.env, "build", webhookId, digest);
+  const webhookId = sender.kind === "oidc" ? `oidc:${sender.publisher.name}:${sender.claims.run_id}` : sender.webhookId;
+  const replay = sender.kind === "oidc" ? await checkReplay(c.env, "oidc", await tokenId(sender), digest) : await checkReplay(c.env, "build", webhookId, digest);
+  if (sender.kind === "oidc" && replay.decision.kind !== "new") {
+    throw new AppError("replayed", `this OIDC token (jti) was already used; request a new token for each request`, [{ path: "jti", message: "already used" }]);
+  }
   if (replay.decision.kind === "reused") {
     throw new AppError("webhook_id_reused", `webhook-id ${webhookId} was already used for a different body; sign each message with a new webhook-id`);
   }
-  const result = await appPublisher(c.env, event.repo, event.app_id).intake(event, webhookId, c.get("requestId"), BUILD_WORKER);
+  const result = await appPublisher(c.env, event.repo, event.app_id)
+    .intake(event, webhookId, c.get("requestId"), buildWorker(sender))
+    .catch(async (e: unknown) => {
+      if (sender.kind === "oidc") await replay.forget();
+      throw e;
+    });
   const build = result.build;
   if (result.outcome === "conflict") {
     throw new AppError("conflicting_build", `build ${build.key} already exists with a different body; send a new build_id for a new build`, undefined, {

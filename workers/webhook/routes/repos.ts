@@ -9,7 +9,7 @@ import { AppError, invalidPayload } from "../../../lib/errors.js";
 import { RepoName } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
 import { knownRepoParam } from "../known-repo.js";
-import { operatorAuth } from "../middleware/operator-auth.js";
+import { authorize, operatorAuth } from "../middleware/operator-auth.js";
 import { repoCoordinator } from "../publisher-stub.js";
 import { parseJson } from "../../../lib/read-body.js";
 import { validate } from "../validate.js";
@@ -29,16 +29,19 @@ export const repos = new Hono<HonoEnv>()
   .use("/v1/repos/:repo/updates/:update_id", operatorAuth, knownRepoParam)
   .get("/v1/repos/:repo/queue", validate("param", Params), validate("query", NumericCursor), async (c) => {
     const { repo } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), "read", repo);
     const q = c.req.valid("query");
     return c.json(await repoCoordinator(c.env, repo).queuePage(Number(q.cursor ?? 0), q.limit));
   })
   .get("/v1/repos/:repo/updates", validate("param", Params), validate("query", NumericCursor), async (c) => {
     const { repo } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), "read", repo);
     const q = c.req.valid("query");
     return c.json(await repoCoordinator(c.env, repo).updatesPage(q.cursor === undefined ? undefined : Number(q.cursor), q.limit));
   })
   .get("/v1/repos/:repo/updates/:update_id", validate("param", Params.extend({ update_id: z.string().min(1).max(200) })), validate("query", KeyCursor), async (c) => {
     const { repo, update_id } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), "read", repo);
     const q = c.req.valid("query");
     const detail = await repoCoordinator(c.env, repo).updateDetail(update_id, q.cursor ?? "", q.limit);
     if (!detail) throw new AppError("not_found", `repo "${repo}" has no update "${update_id}" (the last 200 are kept)`);
@@ -46,10 +49,12 @@ export const repos = new Hono<HonoEnv>()
   })
   .get("/v1/repos/:repo", validate("param", Params), async (c) => {
     const { repo } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), "read", repo);
     return c.json(await repoCoordinator(c.env, repo).status(repo));
   })
   .post("/v1/repos/:repo/:action{pause|resume}", validate("param", Params.extend({ action: z.enum(["pause", "resume"]) })), async (c) => {
     const { repo, action } = c.req.valid("param");
+    authorize(c.get("operatorGrant"), action, repo);
     const text = await c.req.text();
     const body = PauseBody.safeParse(text.trim() === "" ? {} : parseJson(text));
     if (!body.success) throw invalidPayload(body.error.issues);
