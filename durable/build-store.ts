@@ -29,8 +29,7 @@ export class BuildStore {
   }
 
   all(): Build[] {
-    if (!this.schema.exists()) return [];
-    return this.sql.exec<{ data: string }>("SELECT data FROM builds ORDER BY seq").toArray().map((r) => JSON.parse(r.data) as Build);
+    return this.schema.ifExists(() => this.sql.exec<{ data: string }>("SELECT data FROM builds ORDER BY seq").toArray().map((r) => JSON.parse(r.data) as Build), []);
   }
 
   /**
@@ -38,47 +37,52 @@ export class BuildStore {
    * a new one could supersede. Indexed columns keep this independent of the app's whole history.
    */
   forIntake(key: string, branch: string, supersedable: readonly string[]): Build[] {
-    if (!this.schema.exists()) return [];
     const marks = supersedable.map(() => "?").join(", ");
-    return this.sql
-      .exec<{ data: string }>(`SELECT data FROM builds WHERE key = ? OR (branch = ? AND state IN (${marks})) ORDER BY seq`, key, branch, ...supersedable)
-      .toArray()
-      .map((r) => JSON.parse(r.data) as Build);
+    return this.schema.ifExists(
+      () =>
+        this.sql
+          .exec<{ data: string }>(`SELECT data FROM builds WHERE key = ? OR (branch = ? AND state IN (${marks})) ORDER BY seq`, key, branch, ...supersedable)
+          .toArray()
+          .map((r) => JSON.parse(r.data) as Build),
+      [],
+    );
   }
 
   /** Builds with a running timer (expiry, delayed auto-publish). */
   awaitingApproval(): Build[] {
-    if (!this.schema.exists()) return [];
-    return this.sql
-      .exec<{ data: string }>("SELECT data FROM builds WHERE state = 'awaiting_approval' ORDER BY seq")
-      .toArray()
-      .map((r) => JSON.parse(r.data) as Build);
+    return this.schema.ifExists(
+      () =>
+        this.sql
+          .exec<{ data: string }>("SELECT data FROM builds WHERE state = 'awaiting_approval' ORDER BY seq")
+          .toArray()
+          .map((r) => JSON.parse(r.data) as Build),
+      [],
+    );
   }
 
   /** The repo of this object's builds (all share it: the object's key is `<repo>/<app_id>`). */
   anyRepo(): string | undefined {
-    if (!this.schema.exists()) return undefined;
-    return this.sql.exec<{ repo: string | null }>("SELECT json_extract(data, '$.repo') AS repo FROM builds LIMIT 1").toArray()[0]?.repo ?? undefined;
+    return this.schema.ifExists(() => this.sql.exec<{ repo: string | null }>("SELECT json_extract(data, '$.repo') AS repo FROM builds LIMIT 1").toArray()[0]?.repo ?? undefined, undefined);
   }
 
   get(key: string): Build | undefined {
-    if (!this.schema.exists()) return undefined;
-    const row = this.sql.exec<{ data: string }>("SELECT data FROM builds WHERE key = ?", key).toArray()[0];
+    const row = this.schema.ifExists(() => this.sql.exec<{ data: string }>("SELECT data FROM builds WHERE key = ?", key).toArray()[0], undefined);
     return row ? (JSON.parse(row.data) as Build) : undefined;
   }
 
   put(whole: Build): void {
-    this.schema.ensure();
     const build = boundHistory(whole);
-    this.sql.exec(
-      `INSERT INTO builds (key, seq, branch, build_id, state, data)
-       VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM builds), ?2, ?3, ?4, ?5)
-       ON CONFLICT(key) DO UPDATE SET state = excluded.state, data = excluded.data`,
-      build.key,
-      build.branch,
-      build.build_id,
-      build.state,
-      JSON.stringify(build),
+    this.schema.write(() =>
+      this.sql.exec(
+        `INSERT INTO builds (key, seq, branch, build_id, state, data)
+         VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM builds), ?2, ?3, ?4, ?5)
+         ON CONFLICT(key) DO UPDATE SET state = excluded.state, data = excluded.data`,
+        build.key,
+        build.branch,
+        build.build_id,
+        build.state,
+        JSON.stringify(build),
+      ),
     );
   }
 
@@ -108,12 +112,10 @@ export class BuildStore {
   }
 
   delivery(id: string): string | undefined {
-    if (!this.schema.exists()) return undefined;
-    return this.sql.exec<{ build_key: string }>("SELECT build_key FROM deliveries WHERE id = ?", id).toArray()[0]?.build_key;
+    return this.schema.ifExists(() => this.sql.exec<{ build_key: string }>("SELECT build_key FROM deliveries WHERE id = ?", id).toArray()[0]?.build_key, undefined);
   }
 
   recordDelivery(id: string, buildKey: string, now: number): void {
-    this.schema.ensure();
-    this.sql.exec("INSERT OR IGNORE INTO deliveries (id, build_key, at) VALUES (?, ?, ?)", id, buildKey, now);
+    this.schema.write(() => this.sql.exec("INSERT OR IGNORE INTO deliveries (id, build_key, at) VALUES (?, ?, ?)", id, buildKey, now));
   }
 }

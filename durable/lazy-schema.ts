@@ -1,12 +1,13 @@
 /**
  * Tables created once, lazily, on the first write (issue 9 item 5, issue 10 item 4): a Durable
- * Object that is only read (a status page of an unknown app, a probe) creates no storage and
- * runs no schema statements. Reads ask `exists()`, which looks at sqlite_master once and then
- * answers from memory; writes call `ensure()` first.
+ * Object that is only read (a status page of an unknown app, a probe) runs no schema statement
+ * and holds no table. Reads (and updates of rows that must already exist) go through
+ * `ifExists`, which looks at sqlite_master once and then answers from memory; statements that
+ * store something new go through `write`, which creates the tables first if needed.
  *
- * The cached answer is safe because only this object writes its storage. One caveat: a
- * `transactionSync` that creates the tables and then throws rolls them back while the flag
- * says they exist; call `ensure()` before such a transaction (Outbox.ensureSchema does).
+ * The cached answer is safe because only this object writes its storage. Should a
+ * `transactionSync` that created the tables roll back, the next statement meets "no such
+ * table": `ifExists` then answers empty and `write` creates the tables again and retries once.
  */
 export class LazySchema {
   private ready: boolean | undefined;
@@ -18,6 +19,7 @@ export class LazySchema {
     private readonly statements: readonly string[],
   ) {}
 
+  /** Whether the tables exist (one sqlite_master lookup per object lifetime). */
   exists(): boolean {
     if (this.ready === undefined) {
       this.ready = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", this.probe).toArray().length > 0;
@@ -25,9 +27,37 @@ export class LazySchema {
     return this.ready;
   }
 
+  /** Creates the tables now if they are not there (idempotent). */
   ensure(): void {
     if (this.ready) return;
     for (const s of this.statements) this.sql.exec(s);
     this.ready = true;
   }
+
+  /** Runs a query, or answers `empty` without touching storage when there are no tables. */
+  ifExists<T>(query: () => T, empty: T): T {
+    if (!this.exists()) return empty;
+    try {
+      return query();
+    } catch (e) {
+      if (!missingTable(e)) throw e;
+      this.ready = false;
+      return empty;
+    }
+  }
+
+  /** Runs a statement that stores something, creating the tables first when needed. */
+  write<T>(statement: () => T): T {
+    this.ensure();
+    try {
+      return statement();
+    } catch (e) {
+      if (!missingTable(e)) throw e;
+      this.ready = undefined;
+      this.ensure();
+      return statement();
+    }
+  }
 }
+
+const missingTable = (e: unknown) => e instanceof Error && /no such table/i.test(e.message);

@@ -33,7 +33,7 @@ export class Outbox<E extends { kind: string; build_key?: string }> {
     ]);
   }
 
-  /** Creates the table now (e.g. before a transaction that must not be the one to create it). */
+  /** Creates the table now, e.g. before a transaction, so the transaction itself only writes rows. */
   ensureSchema(): void {
     this.schema.ensure();
   }
@@ -43,30 +43,27 @@ export class Outbox<E extends { kind: string; build_key?: string }> {
    * once: a pending sync already brings the target up to date with whatever state it reads.
    */
   add(effects: readonly E[], now: number, dedupe: (e: E) => string | undefined = () => undefined): void {
-    if (effects.length === 0) return;
-    this.schema.ensure();
     for (const e of effects) {
       const key = dedupe(e) ?? null;
-      this.sql.exec(
-        "INSERT INTO outbox (kind, dedupe, effect, next_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        e.kind,
-        key,
-        JSON.stringify(e),
-        now,
+      this.schema.write(() =>
+        this.sql.exec("INSERT INTO outbox (kind, dedupe, effect, next_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", e.kind, key, JSON.stringify(e), now),
       );
     }
   }
 
   due(now: number, limit = 25): OutboxItem<E>[] {
-    if (!this.schema.exists()) return [];
-    return this.sql
-      .exec<{ id: number; effect: string; attempts: number; next_at: number; last_error: string | null }>(
-        "SELECT id, effect, attempts, next_at, last_error FROM outbox WHERE next_at <= ? ORDER BY id LIMIT ?",
-        now,
-        limit,
-      )
-      .toArray()
-      .map((r) => ({ id: r.id, effect: JSON.parse(r.effect) as E, attempts: r.attempts, next_at: r.next_at, last_error: r.last_error }));
+    const rows = this.schema.ifExists(
+      () =>
+        this.sql
+          .exec<{ id: number; effect: string; attempts: number; next_at: number; last_error: string | null }>(
+            "SELECT id, effect, attempts, next_at, last_error FROM outbox WHERE next_at <= ? ORDER BY id LIMIT ?",
+            now,
+            limit,
+          )
+          .toArray(),
+      [],
+    );
+    return rows.map((r) => ({ id: r.id, effect: JSON.parse(r.effect) as E, attempts: r.attempts, next_at: r.next_at, last_error: r.last_error }));
   }
 
   /**
@@ -74,27 +71,23 @@ export class Outbox<E extends { kind: string; build_key?: string }> {
    * runs queues a fresh sync instead of being swallowed by the one already on the wire.
    */
   start(id: number): void {
-    if (!this.schema.exists()) return;
-    this.sql.exec("UPDATE outbox SET dedupe = NULL WHERE id = ?", id);
+    this.schema.ifExists(() => this.sql.exec("UPDATE outbox SET dedupe = NULL WHERE id = ?", id), undefined);
   }
 
   done(id: number): void {
-    if (!this.schema.exists()) return;
-    this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
+    this.schema.ifExists(() => this.sql.exec("DELETE FROM outbox WHERE id = ?", id), undefined);
   }
 
   /** Reschedules after a failure: the server's Retry-After when given, else backoff. Never dropped. */
   retry(item: OutboxItem<E>, now: number, error: string, retryAfterMs?: number): void {
-    if (!this.schema.exists()) return;
     const attempts = item.attempts + 1;
     const wait = Math.max(retryAfterMs ?? 0, backoffMs(Math.min(attempts, DEFAULT_BACKOFF.maxAttempts), DEFAULT_BACKOFF));
-    this.sql.exec("UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?", attempts, now + wait, error.slice(0, 500), item.id);
+    // an item only exists where its table does: with no table there is nothing to reschedule
+    this.schema.ifExists(() => this.sql.exec("UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?", attempts, now + wait, error.slice(0, 500), item.id), undefined);
   }
 
   nextAt(): number | undefined {
-    if (!this.schema.exists()) return undefined;
-    const row = this.sql.exec<{ n: number | null }>("SELECT MIN(next_at) AS n FROM outbox").one();
-    return row.n ?? undefined;
+    return this.schema.ifExists(() => this.sql.exec<{ n: number | null }>("SELECT MIN(next_at) AS n FROM outbox").one().n ?? undefined, undefined);
   }
 
   pending(): OutboxItem<E>[] {

@@ -5,6 +5,7 @@
  */
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { Outbox } from "../../durable/outbox.js";
 import { signedHeaders } from "../../lib/standard-webhooks.js";
 import { json, makeEvent, operator, postBuild, publisherStub } from "./helpers.js";
 import { TEST_SECRETS } from "./test-env.js";
@@ -107,6 +108,29 @@ describe("item 4: no read creates Durable Object storage", () => {
     expect((await postBuild(e, { id: `msg_rtw_${e.build_id}` })).status).toBe(200); // the delivery was stored too
     expect((await SELF.fetch(`https://flatgate.test/status/stable/${e.app_id}/${e.build_id}`)).status).toBe(200);
     expect((await tablesOf("stable", e.app_id)).sort()).toEqual(expect.arrayContaining(["builds", "deliveries", "outbox"]));
+  });
+});
+
+describe("item 4: the lazy outbox table", () => {
+  it("is created by the first effect, and survives a transaction that created it and rolled back", async () => {
+    await runInDurableObject(publisherStub("stable", `org.example.Lazy${Date.now()}`), (_instance, state) => {
+      const outbox = new Outbox<{ kind: string }>(state.storage.sql);
+      expect(outbox.nextAt()).toBeUndefined();
+      expect(outbox.due(Date.now())).toEqual([]);
+      outbox.add([], 1);
+      const tables = () => state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name);
+      expect(tables()).not.toContain("outbox");
+      expect(() =>
+        state.storage.transactionSync(() => {
+          outbox.add([{ kind: "lost" }], 1);
+          throw new Error("boom");
+        }),
+      ).toThrow("boom");
+      expect(tables()).not.toContain("outbox");
+      expect(outbox.due(2)).toEqual([]);
+      outbox.add([{ kind: "kept" }], 1);
+      expect(outbox.due(2).map((i) => i.effect.kind)).toEqual(["kept"]);
+    });
   });
 });
 
