@@ -55,9 +55,10 @@ describe("acquireStateLock", () => {
   });
 
   it("is released when its process exits, and held until then (no TTY)", async () => {
+    // like scripts/dev.ts: the signal handler first, then the lock
     const script = `import { acquireStateLock } from ${JSON.stringify(path.resolve("scripts/state-lock.ts"))};
-      await acquireStateLock(process.argv[1]); process.stdout.write("locked\\n");
-      process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000);`;
+      process.on("SIGTERM", () => process.exit(0)); setInterval(() => {}, 1000);
+      await acquireStateLock(process.argv[1]); process.stdout.write("locked\\n");`;
     const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, dir], { stdio: ["ignore", "pipe", "inherit"] });
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on("data", (b: Buffer) => b.toString().includes("locked") && resolve());

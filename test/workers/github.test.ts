@@ -3,12 +3,11 @@
  * re-serialized and signed for real, against a local stand-in for api.github.com that records
  * the exact requests the pipeline makes.
  */
-import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { control, json, makeEvent, operator, postBuild, publisherStub, saas } from "./helpers.js";
+import { control, controlGet, driveAlarms, json, makeEvent, operator, postBuild, publisherStub, saas } from "./helpers.js";
 import { TEST_SECRETS } from "./test-env.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const examples = () => JSON.parse((env as unknown as { CHECK_RUN_EXAMPLES: string }).CHECK_RUN_EXAMPLES);
 
 async function hubSignature(body: string): Promise<string> {
@@ -43,7 +42,7 @@ async function deliver(payload: unknown, opts: { event?: string; delivery?: stri
 }
 
 async function requests(): Promise<any[]> {
-  return (await fetch(`${saas()}/__control/requests`)).json() as Promise<any[]>;
+  return controlGet(saas(), "requests");
 }
 
 async function checkRunCalls(e: Event) {
@@ -60,14 +59,11 @@ async function build(e: Event) {
 /** Runs the publisher's alarm until `check` holds and no check-run sync is pending any more. */
 async function untilSynced(e: Event, check: (b: any) => boolean, what: string) {
   const stub = publisherStub(e.repo, e.app_id);
-  for (let i = 0; i < 200; i++) {
-    await runDurableObjectAlarm(stub);
+  return driveAlarms(stub, async () => {
     const b = await build(e);
     const syncing = (await stub.pendingEffects()).some((p) => p.effect.kind === "github");
-    if (check(b) && !syncing) return b;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
+    return check(b) && !syncing && b;
+  }, what);
 }
 
 async function newBuild(overrides: Partial<Event> = {}) {

@@ -57,6 +57,21 @@ export async function operator(method: string, path: string, body?: unknown, tok
   });
 }
 
+/**
+ * Restarts one Durable Object, the way a deploy or an eviction does: the next call gets a fresh
+ * instance over the same storage. Used instead of abortAllDurableObjects(), which also aborts
+ * every other object's alarm in flight; at the end of publisher.test.ts that left the file's
+ * run unfinished, and CI hung until killed (issue 10 item 17). Stubs to the object break with
+ * the restart (`durableObjectReset`): get a new one afterwards.
+ */
+export async function restartObject(stub: DurableObjectStub): Promise<void> {
+  const { runInDurableObject } = await import("cloudflare:test");
+  await runInDurableObject(stub, (_instance: unknown, state: DurableObjectState) => state.abort("restart (test)")).catch((e: unknown) => {
+    // the abort also ends this call; anything else is a real failure
+    if (!(e instanceof Error && /restart \(test\)|abort/i.test(e.message))) throw e;
+  });
+}
+
 export function publisherStub(repo: string, appId: string) {
   return env.APP_PUBLISHER.get(env.APP_PUBLISHER.idFromName(`${repo}/${appId}`));
 }
@@ -69,10 +84,37 @@ export async function json<T = any>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** How long one call to a local stand-in may take: it answers in milliseconds, or it is stuck. */
+const STAND_IN_TIMEOUT_MS = 10_000;
+
 /** Steers a local stand-in (fake repo master or fake SaaS) from inside workerd. */
 export async function control(base: string, cmd: string, body?: unknown): Promise<any> {
-  const res = await fetch(`${base}/__control/${cmd}`, { method: "POST", body: JSON.stringify(body ?? {}) });
+  const res = await fetch(`${base}/__control/${cmd}`, { method: "POST", body: JSON.stringify(body ?? {}), signal: AbortSignal.timeout(STAND_IN_TIMEOUT_MS) });
   return res.json();
+}
+
+/** Reads a local stand-in's state (`/__control/requests`, `/__control/jobs`), never waiting forever. */
+export async function controlGet(base: string, cmd: string): Promise<any> {
+  const res = await fetch(`${base}/__control/${cmd}`, { signal: AbortSignal.timeout(STAND_IN_TIMEOUT_MS) });
+  return res.json();
+}
+
+/**
+ * `step` within what is left of `deadline`, or an error naming `what`: the deadline of a polling
+ * loop must hold inside each step too, not only between them (issue 10 item 17: a wait whose
+ * steps block is a hang the loop's own deadline never sees).
+ */
+export async function within<T>(step: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const left = Math.max(deadline - Date.now(), 1_000);
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what} (a step blocked for ${left} ms)`)), left);
+  });
+  try {
+    return await Promise.race([step, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export const fakeAgent = () => (env as unknown as { FAKE_AGENT_URL: string }).FAKE_AGENT_URL;
@@ -86,9 +128,9 @@ export async function driveAlarms<T>(stub: DurableObjectStub, check: () => Promi
   const { runDurableObjectAlarm } = await import("cloudflare:test");
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const value = await check();
+    const value = await within(check(), end, what);
     if (value) return value;
-    await runDurableObjectAlarm(stub);
+    await within(runDurableObjectAlarm(stub), end, `${what} (running the alarm)`);
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);

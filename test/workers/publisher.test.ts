@@ -1,8 +1,8 @@
 /** The AppPublisher through the operator API, in real workerd: actions, supersede, expiry, persistence. */
-import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AppPublisher } from "../../durable/app-publisher.js";
-import { driveAlarms, json, makeEvent, operator, postBuild, publisherStub } from "./helpers.js";
+import { driveAlarms, json, makeEvent, operator, postBuild, publisherStub, restartObject } from "./helpers.js";
 
 const buildPath = (e: { repo: string; app_id: string; build_id: string }) => `/v1/repos/${e.repo}/apps/${e.app_id}/builds/${e.build_id}`;
 
@@ -195,7 +195,13 @@ describe("expiry and persistence", () => {
     const e = makeEvent({ app_id: "org.example.Persist" });
     await postBuild(e);
     await operator("POST", `${buildPath(e)}/reject`, { reason: "persist me" });
-    await abortAllDurableObjects();
+    const stub = publisherStub("stable", e.app_id);
+    // quiet first: a restart in the middle of an alarm is the coordinator test's subject, not this one's
+    await driveAlarms(stub, async () => (await stub.pendingEffects()).length === 0, "outbox drained");
+    await runInDurableObject(stub, (instance: AppPublisher) => void Object.assign(instance, { beforeRestart: true }));
+    await restartObject(stub);
+    // a new instance: memory is gone, storage is not
+    expect(await runInDurableObject(publisherStub("stable", e.app_id), (instance: AppPublisher) => "beforeRestart" in instance)).toBe(false);
     const build = (await json(await operator("GET", buildPath(e)))).build;
     expect(build).toMatchObject({ state: "rejected", reason: "persist me" });
     const dup = await postBuild(e);

@@ -3,10 +3,10 @@
  * Slack message follows it to live (issue 5), against local stand-ins for Fastly and Slack.
  */
 import { describe, expect, it } from "vitest";
-import { control, coordinatorStub, driveAlarms, json, makeEvent, operator, postBuild, publisherStub, saas } from "./helpers.js";
+import { control, controlGet, coordinatorStub, driveAlarms, json, makeEvent, operator, postBuild, publisherStub, saas } from "./helpers.js";
 
 async function requests(): Promise<any[]> {
-  return (await fetch(`${saas()}/__control/requests`)).json() as Promise<any[]>;
+  return controlGet(saas(), "requests");
 }
 
 async function liveBetaBuild(app: string) {
