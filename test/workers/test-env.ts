@@ -4,6 +4,7 @@ export const TEST_SECRETS = {
   buildRotated: "whsec_dGVzdC1idWlsZC13ZWJob29rLXNlY3JldC0wMDAwMDI=",
   repoMaster: "whsec_dGVzdC1yZXBvLW1hc3Rlci1zZWNyZXQtMDAwMDAwMDE=",
   operatorToken: "test-operator-token-0123456789",
+  metricsToken: "test-metrics-token-0123456789",
   githubWebhook: "test-github-webhook-secret",
 };
 
@@ -20,6 +21,7 @@ export const TEST_ENV = {
   REPOS: JSON.stringify(TEST_REPOS),
   BUILD_WEBHOOK_SECRETS: `${TEST_SECRETS.build} ${TEST_SECRETS.buildRotated}`,
   OPERATOR_TOKENS: `alice:${TEST_SECRETS.operatorToken}`,
+  METRICS_TOKEN: TEST_SECRETS.metricsToken,
   REPO_MASTER_SECRET: TEST_SECRETS.repoMaster,
   PIPELINE_URL: "https://flatgate.test",
   LOG_LEVEL: "warn",

@@ -1,0 +1,65 @@
+/**
+ * BuildIndex Durable Object, key `<repo>`: one row per build of the repo, kept current by the
+ * AppPublishers' `index` outbox effect, for listing across apps (`GET /v1/builds`, `GET /v1/repos`,
+ * the dashboard) and for the build metrics of `GET /metrics` (issue 11). A per-repo object, not
+ * D1: same deploy model, nothing extra to provision, and one writer per repo (README "The index").
+ *
+ * RPC API (all answers are plain data):
+ * - `upsert(entry)`: idempotent; a stale entry (lower `rev`) changes nothing; each transition is
+ *   counted once however often or in whatever order upserts arrive. Returns whether the row moved.
+ * - `list(query)`: a page, newest first by (received_at, key), after an optional position.
+ * - `counts()`: builds by state.
+ * - `metrics()`: builds by state, transition totals and the two histograms.
+ * Reads create no storage.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { IndexEntry } from "../lib/build-index/entry.js";
+import type { ListPage, ListQuery } from "../lib/build-index/listing.js";
+import { MAX_LIMIT } from "../lib/build-index/listing.js";
+import { newTransitions, observe, type HistogramData, type HistogramName } from "../lib/build-index/transition-metrics.js";
+import { BuildIndexStore } from "./build-index-store.js";
+
+export interface IndexMetrics {
+  builds: Record<string, number>;
+  transitions: Record<string, number>;
+  histograms: Record<HistogramName, HistogramData>;
+}
+
+export class BuildIndex extends DurableObject<Env> {
+  private readonly store: BuildIndexStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new BuildIndexStore(ctx.storage.sql);
+  }
+
+  async upsert(entry: IndexEntry): Promise<{ applied: boolean; counted: number }> {
+    return this.ctx.storage.transactionSync(() => {
+      const before = this.store.counted(entry.key);
+      const fresh = newTransitions(entry, before?.counted ?? 0);
+      const applied = !before || entry.rev > before.rev || (entry.rev === before.rev && entry.updated_at >= before.updated_at);
+      this.store.upsert(entry, fresh.counted);
+      this.store.addTransitions(fresh.counts);
+      for (const o of fresh.observations) this.store.putHistogram(o.name, observe(o.name, this.store.histogram(o.name), o.seconds));
+      return { applied, counted: fresh.counted };
+    });
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const limit = Math.min(Math.max(1, Math.trunc(query.limit)), MAX_LIMIT);
+    const rows = this.store.list({ ...query, limit: limit + 1 });
+    return { items: rows.slice(0, limit), more: rows.length > limit };
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    return this.store.countsByState();
+  }
+
+  async metrics(): Promise<IndexMetrics> {
+    return {
+      builds: this.store.countsByState(),
+      transitions: this.store.transitionTotals(),
+      histograms: { approval_wait: this.store.histogram("approval_wait"), approval_to_live: this.store.histogram("approval_to_live") },
+    };
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The metric families of `GET /metrics` (issue 11 §3) from what each repo's BuildIndex and
+ * RepoCoordinator report. Pure: the route gathers the inputs, this shapes them.
+ */
+import { BUILD_STATES } from "../build-state.js";
+import type { Family } from "../metrics/exposition.js";
+import { HISTOGRAM_BUCKETS, type HistogramData, type HistogramName } from "./transition-metrics.js";
+
+export interface RepoMetricsInput {
+  repo: string;
+  builds: Record<string, number>;
+  transitions: Record<string, number>;
+  histograms: Record<HistogramName, HistogramData>;
+  repo_master_up: boolean;
+  paused: boolean;
+  queue_length: number;
+}
+
+export function metricFamilies(repos: readonly RepoMetricsInput[]): Family[] {
+  const histogram = (name: HistogramName, metric: string, help: string): Family => ({
+    name: metric,
+    help,
+    type: "histogram",
+    buckets: HISTOGRAM_BUCKETS[name],
+    samples: repos.map((r) => ({ labels: { repo: r.repo }, counts: r.histograms[name].buckets, sum: r.histograms[name].sum, count: r.histograms[name].count })),
+  });
+  return [
+    {
+      name: "flatgate_builds",
+      help: "Builds in the index by current state.",
+      type: "gauge",
+      // every state, zeros included, so a state that empties reads 0 rather than vanishing
+      samples: repos.flatMap((r) => BUILD_STATES.map((state) => ({ labels: { repo: r.repo, state }, value: r.builds[state] ?? 0 }))),
+    },
+    {
+      name: "flatgate_build_transitions_total",
+      help: "Build transitions into each state (received included), each counted once.",
+      type: "counter",
+      samples: repos.flatMap((r) => BUILD_STATES.map((state) => ({ labels: { repo: r.repo, state }, value: r.transitions[state] ?? 0 }))),
+    },
+    histogram("approval_wait", "flatgate_approval_wait_seconds", "Time from received to approved, for builds that waited for approval."),
+    histogram("approval_to_live", "flatgate_approval_to_live_seconds", "Time from the last approval to live (in the signed summary)."),
+    {
+      name: "flatgate_repo_master_up",
+      help: "1 when the RepoCoordinator last reached the repo master, else 0.",
+      type: "gauge",
+      samples: repos.map((r) => ({ labels: { repo: r.repo }, value: r.repo_master_up ? 1 : 0 })),
+    },
+    {
+      name: "flatgate_repo_paused",
+      help: "1 when publishing to the repo is paused.",
+      type: "gauge",
+      samples: repos.map((r) => ({ labels: { repo: r.repo }, value: r.paused ? 1 : 0 })),
+    },
+    {
+      name: "flatgate_repo_queue_length",
+      help: "Builds in the RepoCoordinator's publish queue.",
+      type: "gauge",
+      samples: repos.map((r) => ({ labels: { repo: r.repo }, value: r.queue_length })),
+    },
+  ];
+}
