@@ -7,6 +7,7 @@ import type { BuildState } from "../lib/build-state.js";
 import type { IndexEntry } from "../lib/build-index/entry.js";
 import type { ListedBuild, ListQuery } from "../lib/build-index/listing.js";
 import { emptyHistogram, type HistogramData, type HistogramName } from "../lib/build-index/transition-metrics.js";
+import { emptyRunTotals, foldRuns, type UpdateRun, type UpdateRunTotals } from "../lib/build-index/update-runs.js";
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS builds (
@@ -20,6 +21,9 @@ const SCHEMA = [
   "CREATE INDEX IF NOT EXISTS builds_app_branch ON builds(app_id, branch, received_at, key)",
   "CREATE TABLE IF NOT EXISTS transitions (state TEXT PRIMARY KEY, total INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS histograms (name TEXT PRIMARY KEY, data TEXT NOT NULL)",
+  // update-repo runs already folded into the totals: the ids of the coordinator's current window
+  "CREATE TABLE IF NOT EXISTS update_runs_seen (update_id TEXT PRIMARY KEY, finished_at INTEGER NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS update_run_totals (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)",
 ];
 
 interface Row extends Record<string, SqlStorageValue> {
@@ -138,5 +142,29 @@ export class BuildIndexStore {
   transitionTotals(): Record<string, number> {
     if (!this.exists()) return {};
     return Object.fromEntries(this.sql.exec<{ state: string; total: number }>("SELECT state, total FROM transitions").toArray().map((r) => [r.state, r.total]));
+  }
+
+  updateRunTotals(): UpdateRunTotals {
+    if (!this.exists()) return emptyRunTotals();
+    const row = this.sql.exec<{ data: string }>("SELECT data FROM update_run_totals WHERE id = 1").toArray()[0];
+    return row ? (JSON.parse(row.data) as UpdateRunTotals) : emptyRunTotals();
+  }
+
+  /**
+   * Folds in the runs not seen before and forgets ids older than the window (they cannot come
+   * back). Writes nothing when nothing is new, so a repo without updates stays without storage.
+   */
+  recordUpdateRuns(runs: readonly UpdateRun[]): UpdateRunTotals {
+    const seen = new Set(this.exists() ? this.sql.exec<{ update_id: string }>("SELECT update_id FROM update_runs_seen").toArray().map((r) => r.update_id) : []);
+    const fresh = runs.filter((r) => !seen.has(r.update_id));
+    const before = this.updateRunTotals();
+    if (fresh.length === 0) return before;
+    this.create();
+    const after = foldRuns(before, fresh, seen);
+    for (const r of fresh) this.sql.exec("INSERT OR IGNORE INTO update_runs_seen (update_id, finished_at) VALUES (?, ?)", r.update_id, r.finished_at);
+    const oldest = Math.min(...runs.map((r) => r.finished_at));
+    this.sql.exec("DELETE FROM update_runs_seen WHERE finished_at < ?", oldest);
+    this.sql.exec("INSERT INTO update_run_totals (id, data) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data", JSON.stringify(after));
+    return after;
   }
 }

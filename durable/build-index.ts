@@ -9,7 +9,9 @@
  *   counted once however often or in whatever order upserts arrive. Returns whether the row moved.
  * - `list(query)`: a page, newest first by (received_at, key), after an optional position.
  * - `counts()`: builds by state.
- * - `metrics()`: builds by state, transition totals and the two histograms.
+ * - `metrics(updateRuns?)`: builds by state, transition totals, the two histograms, and the
+ *   update-repo run totals after folding in `updateRuns` (the coordinator's `updatesPage` items;
+ *   each run is counted once by update id).
  * Reads create no storage.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -17,12 +19,14 @@ import type { IndexEntry } from "../lib/build-index/entry.js";
 import type { ListPage, ListQuery } from "../lib/build-index/listing.js";
 import { MAX_LIMIT } from "../lib/build-index/listing.js";
 import { newTransitions, observe, type HistogramData, type HistogramName } from "../lib/build-index/transition-metrics.js";
+import type { UpdateRun, UpdateRunTotals } from "../lib/build-index/update-runs.js";
 import { BuildIndexStore } from "./build-index-store.js";
 
 export interface IndexMetrics {
   builds: Record<string, number>;
   transitions: Record<string, number>;
   histograms: Record<HistogramName, HistogramData>;
+  update_runs: UpdateRunTotals;
 }
 
 export class BuildIndex extends DurableObject<Env> {
@@ -55,8 +59,10 @@ export class BuildIndex extends DurableObject<Env> {
     return this.store.countsByState();
   }
 
-  async metrics(): Promise<IndexMetrics> {
+  async metrics(updateRuns: readonly UpdateRun[] = []): Promise<IndexMetrics> {
+    const runs = this.ctx.storage.transactionSync(() => this.store.recordUpdateRuns(updateRuns.map((r) => ({ update_id: r.update_id, ok: r.ok, finished_at: r.finished_at, ...(r.duration_ms !== undefined ? { duration_ms: r.duration_ms } : {}) }))));
     return {
+      update_runs: runs,
       builds: this.store.countsByState(),
       transitions: this.store.transitionTotals(),
       histograms: { approval_wait: this.store.histogram("approval_wait"), approval_to_live: this.store.histogram("approval_to_live") },

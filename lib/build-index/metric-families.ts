@@ -4,13 +4,15 @@
  */
 import { BUILD_STATES } from "../build-state.js";
 import type { Family } from "../metrics/exposition.js";
-import { HISTOGRAM_BUCKETS, type HistogramData, type HistogramName } from "./transition-metrics.js";
+import { HISTOGRAM_BUCKETS, JOB_DURATION_BUCKETS, type HistogramData, type HistogramName } from "./transition-metrics.js";
+import type { UpdateRunTotals } from "./update-runs.js";
 
 export interface RepoMetricsInput {
   repo: string;
   builds: Record<string, number>;
   transitions: Record<string, number>;
   histograms: Record<HistogramName, HistogramData>;
+  update_runs: UpdateRunTotals;
   repo_master_up: boolean;
   paused: boolean;
   queue_length: number;
@@ -40,6 +42,28 @@ export function metricFamilies(repos: readonly RepoMetricsInput[]): Family[] {
     },
     histogram("approval_wait", "flatgate_approval_wait_seconds", "Time from received to approved, for builds that waited for approval."),
     histogram("approval_to_live", "flatgate_approval_to_live_seconds", "Time from the last approval to live (in the signed summary)."),
+    {
+      name: "flatgate_repo_master_jobs_total",
+      help: "Finished repo-master jobs by kind and outcome (update-repo only: publish jobs are not reported by the coordinator yet).",
+      type: "counter",
+      samples: repos.flatMap((r) => [
+        { labels: { repo: r.repo, kind: "update-repo", outcome: "ok" }, value: r.update_runs.ok },
+        { labels: { repo: r.repo, kind: "update-repo", outcome: "failed" }, value: r.update_runs.failed },
+      ]),
+    },
+    {
+      name: "flatgate_repo_master_job_duration_seconds",
+      help: "Duration of finished repo-master jobs (update-repo only, as the coordinator records it).",
+      type: "histogram",
+      buckets: JOB_DURATION_BUCKETS,
+      samples: repos.map((r) => ({ labels: { repo: r.repo, kind: "update-repo" }, counts: r.update_runs.duration.buckets, sum: r.update_runs.duration.sum, count: r.update_runs.duration.count })),
+    },
+    {
+      name: "flatgate_update_repo_runs_total",
+      help: "Summary regenerations (update-repo runs) that finished, successful or not.",
+      type: "counter",
+      samples: repos.map((r) => ({ labels: { repo: r.repo }, value: r.update_runs.ok + r.update_runs.failed })),
+    },
     {
       name: "flatgate_repo_master_up",
       help: "1 when the RepoCoordinator last reached the repo master, else 0.",

@@ -57,3 +57,6 @@ export function newTransitions(entry: Pick<IndexEntry, "transitions">, counted: 
   }
   return { counts, observations, counted: high };
 }
+
+/** Fixed buckets (seconds) of a repo-master job: an update-repo run regenerates and signs the summary. */
+export const JOB_DURATION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 3600] as const;

@@ -222,6 +222,7 @@ describe("the index stays current", () => {
 
 describe("GET /metrics", () => {
   it("answers Prometheus text that parses back, to METRICS_TOKEN and to an operator token", async () => {
+    const runs: string[] = [];
     for (const token of [METRICS_TOKEN, TEST_SECRETS.operatorToken]) {
       const res = await SELFfetch("/metrics", token);
       expect(res.status).toBe(200);
@@ -258,7 +259,17 @@ describe("GET /metrics", () => {
       }
       const up = byName.get("flatgate_repo_master_up")!.metrics.find((s) => s.labels?.repo === "stable");
       expect(up?.value).toBe("1");
+      // the update that made the stable build live, from the coordinator's finished updates
+      const updateRuns = byName.get("flatgate_update_repo_runs_total")!.metrics.find((s) => s.labels?.repo === "stable")!;
+      expect(Number(updateRuns.value)).toBeGreaterThanOrEqual(1);
+      runs.push(updateRuns.value!);
+      const jobs = byName.get("flatgate_repo_master_jobs_total")!.metrics.find((s) => s.labels?.repo === "stable" && s.labels?.kind === "update-repo" && s.labels?.outcome === "ok");
+      expect(Number(jobs?.value)).toBeGreaterThanOrEqual(1);
+      const duration = parsePrometheusTextFormat(oneRepo(text, "stable").replace(/kind="update-repo",?/g, "").replace(/\{\}/g, "")).find((f) => f.name === "flatgate_repo_master_job_duration_seconds")!.metrics[0]!;
+      expect(Number(duration.count)).toBeGreaterThanOrEqual(1);
     }
+    // a second scrape does not count the same update runs again
+    expect(runs[1]).toBe(runs[0]);
   });
 
   it("refuses a missing or unknown token; METRICS_TOKEN opens nothing else", async () => {

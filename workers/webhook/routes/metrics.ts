@@ -9,7 +9,10 @@ import { buildIndex, repoCoordinator } from "../publisher-stub.js";
 export const metrics = new Hono<HonoEnv>().get("/metrics", metricsAuth, async (c) => {
   const repos = await Promise.all(
     Object.keys(c.get("config").REPOS).map(async (repo) => {
-      const [index, status] = await Promise.all([buildIndex(c.env, repo).metrics(), repoCoordinator(c.env, repo).status(repo)]);
+      const coordinator = repoCoordinator(c.env, repo);
+      // the coordinator keeps its last 200 finished updates; the index counts each once
+      const [status, updates] = await Promise.all([coordinator.status(repo), coordinator.updatesPage(undefined, 200)]);
+      const index = await buildIndex(c.env, repo).metrics(updates.items);
       return { repo, ...index, repo_master_up: status.repo_master.reachable, paused: status.paused, queue_length: status.queue_count };
     }),
   );
