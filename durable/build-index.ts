@@ -6,7 +6,8 @@
  *
  * RPC API (all answers are plain data):
  * - `upsert(entry)`: idempotent; a stale entry (lower `rev`) changes nothing; each transition is
- *   counted once however often or in whatever order upserts arrive. Returns whether the row moved.
+ *   counted once however often or in whatever order upserts arrive. Answers whether the row
+ *   moved, or `{ok: false, error}` when storage failed (retry it).
  * - `list(query)`: a page, newest first by (received_at, key), after an optional position.
  * - `counts()`: builds by state.
  * - `metrics(updateRuns?)`: builds by state, transition totals, the two histograms, and the
@@ -29,6 +30,8 @@ export interface IndexMetrics {
   update_runs: UpdateRunTotals;
 }
 
+export type UpsertResult = { ok: true; applied: boolean; counted: number } | { ok: false; error: string };
+
 export class BuildIndex extends DurableObject<Env> {
   private readonly store: BuildIndexStore;
 
@@ -37,16 +40,24 @@ export class BuildIndex extends DurableObject<Env> {
     this.store = new BuildIndexStore(ctx.storage.sql);
   }
 
-  async upsert(entry: IndexEntry): Promise<{ applied: boolean; counted: number }> {
-    return this.ctx.storage.transactionSync(() => {
-      const before = this.store.counted(entry.key);
-      const fresh = newTransitions(entry, before?.counted ?? 0);
-      const applied = !before || entry.rev > before.rev || (entry.rev === before.rev && entry.updated_at >= before.updated_at);
-      this.store.upsert(entry, fresh.counted);
-      this.store.addTransitions(fresh.counts);
-      for (const o of fresh.observations) this.store.putHistogram(o.name, observe(o.name, this.store.histogram(o.name), o.seconds));
-      return { applied, counted: fresh.counted };
-    });
+  /**
+   * A storage failure comes back as a value, not a rejection: the caller's outbox retries it, and
+   * an object reset mid-call (a deploy, a test's abort) leaves no promise rejected unobserved.
+   */
+  async upsert(entry: IndexEntry): Promise<UpsertResult> {
+    try {
+      return this.ctx.storage.transactionSync(() => {
+        const before = this.store.counted(entry.key);
+        const fresh = newTransitions(entry, before?.counted ?? 0);
+        const applied = !before || entry.rev > before.rev || (entry.rev === before.rev && entry.updated_at >= before.updated_at);
+        this.store.upsert(entry, fresh.counted);
+        this.store.addTransitions(fresh.counts);
+        for (const o of fresh.observations) this.store.putHistogram(o.name, observe(o.name, this.store.histogram(o.name), o.seconds));
+        return { ok: true as const, applied, counted: fresh.counted };
+      });
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
   }
 
   async list(query: ListQuery): Promise<ListPage> {

@@ -95,8 +95,8 @@ async function enqueue(ctx: EffectContext, build: Build): Promise<EffectResult> 
 /** The upsert carries the build's current state and rev; the index drops it if it already has newer. */
 async function index(ctx: EffectContext, build: Build): Promise<EffectResult> {
   try {
-    await ctx.env.BUILD_INDEX.get(ctx.env.BUILD_INDEX.idFromName(build.repo)).upsert(indexEntry(build));
-    return { ok: true };
+    const result = await ctx.env.BUILD_INDEX.get(ctx.env.BUILD_INDEX.idFromName(build.repo)).upsert(indexEntry(build));
+    return result.ok ? { ok: true } : { ok: false, error: `build index: ${result.error}` };
   } catch (e) {
     return { ok: false, error: `build index unreachable: ${e instanceof Error ? e.message : String(e)}` };
   }

@@ -71,8 +71,9 @@ export default {
       const n = Number(url.searchParams.get("n") ?? 0);
       const index = env.BUILD_INDEX.get(env.BUILD_INDEX.idFromName(repo));
       const entries = Array.from({ length: n }, (_, k) => indexEntry(benchBuild(repo, from + k)));
-      await Promise.all(entries.map((e) => index.upsert(e)));
-      return new Response(String(n));
+      const results = await Promise.all(entries.map((e) => index.upsert(e)));
+      const failed = results.find((r) => !r.ok);
+      return failed ? new Response(JSON.stringify(failed), { status: 500 }) : new Response(String(n));
     }
     return worker.fetch(req, env, ctx);
   },

@@ -184,6 +184,13 @@ describe("the index stays current", () => {
     expect(live.approvals.count).toBe(1);
     expect((await json(await list(`?repo=stable&state=live&app_id=${app}`))).items).toHaveLength(1);
     expect((await json(await list(`?repo=stable&state=awaiting_approval&app_id=${app}`))).items).toHaveLength(0);
+    // the check run id the GitHub sync learned reaches the index too (the fake GitHub creates one)
+    const withRun = await until([publisherStub("stable", app)], async () => {
+      const b = (await json(await list(`?repo=stable&app_id=${app}`))).items[0];
+      return typeof b?.check_run_id === "number" && b;
+    }, "check run id in the index");
+    const stored = (await json(await operator("GET", `/v1/repos/stable/apps/${app}/builds/${e.build_id}`))).build;
+    expect(withRun.check_run_id).toBe(stored.github.check_run_id);
   });
 
   it("an older upsert arriving after a newer one changes nothing and counts nothing twice", async () => {
@@ -203,10 +210,10 @@ describe("the index stays current", () => {
     const waiting = step(base, "awaiting_approval", 1);
     const approved = { ...step(waiting, "approved", 601), approvals: [{ by: "m", actor_kind: "operator" as const, at: new Date(t0 + 601_000).toISOString() }] };
     const entries: IndexEntry[] = [indexEntry(base), indexEntry(waiting), indexEntry(approved)];
-    expect(await stub.upsert(entries[2]!)).toMatchObject({ applied: true, counted: 3 });
-    expect(await stub.upsert(entries[0]!)).toMatchObject({ applied: false, counted: 3 });
-    expect(await stub.upsert(entries[1]!)).toMatchObject({ applied: false });
-    expect(await stub.upsert(entries[2]!)).toMatchObject({ applied: true, counted: 3 }); // a retry
+    expect(await stub.upsert(entries[2]!)).toMatchObject({ ok: true, applied: true, counted: 3 });
+    expect(await stub.upsert(entries[0]!)).toMatchObject({ ok: true, applied: false, counted: 3 });
+    expect(await stub.upsert(entries[1]!)).toMatchObject({ ok: true, applied: false });
+    expect(await stub.upsert(entries[2]!)).toMatchObject({ ok: true, applied: true, counted: 3 }); // a retry
     const page = await stub.list({ limit: 5 });
     expect(page.items).toHaveLength(1);
     expect(page.items[0]).toMatchObject({ state: "approved", approvals: { count: 1, required: 1 } });
