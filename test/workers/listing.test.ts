@@ -279,6 +279,17 @@ describe("GET /metrics", () => {
     expect(runs[1]).toBe(runs[0]);
   });
 
+  it("GET /v1/repos and GET /metrics write nothing for a repo that has no builds", async () => {
+    // `truth` is not used in this file: its coordinator and index have never been written
+    expect((await operator("GET", "/v1/repos")).status).toBe(200);
+    expect((await SELFfetch("/metrics", METRICS_TOKEN)).status).toBe(200);
+    const names = (state: DurableObjectState) => state.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((r) => r.name);
+    expect(await runInDurableObject(indexStub("truth"), (_i: BuildIndex, state) => names(state))).toEqual([]);
+    // the coordinator's own rows (meta, queue, jobs, updates) are created on its first write only
+    const coordinatorTables = await runInDurableObject(coordinatorStub("truth"), (_i, state) => names(state));
+    expect(coordinatorTables.filter((n) => ["meta", "queue", "jobs", "published", "updates", "update_builds"].includes(n))).toEqual([]);
+  });
+
   it("refuses a missing or unknown token; METRICS_TOKEN opens nothing else", async () => {
     expect((await SELFfetch("/metrics")).status).toBe(401);
     expect((await SELFfetch("/metrics", "not-a-known-token-000")).status).toBe(401);
