@@ -107,7 +107,7 @@ export function buildRecord(event: BuildEvent, state: BuildState, t0 = BASE_MS):
     approvals: [{ by: "alice", actor_kind: "github", at: iso(t0 + 14_000) }],
     updated_at: history[history.length - 1]!.at,
     publish_attempts: 1,
-    published_refs: { ...event.artifact.refs },
+    published_refs: { ...event.artifact?.refs },
     live: { summary_sha256: hex(64), at: history[history.length - 1]!.at, seconds_from_approval: 35 },
     history,
   };

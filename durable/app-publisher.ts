@@ -7,7 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Actor, Build, BuildAction } from "../lib/build.js";
 import type { BuildEvent } from "../lib/build-event.js";
 import { SUPERSEDABLE } from "../lib/build-state.js";
-import { loadConfig, type RepoPolicy } from "../lib/config.js";
+import { loadConfig, repoPolicy, type RepoPolicy } from "../lib/config.js";
 import { buildKey } from "../lib/ids.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { actOnBuild } from "../lib/publisher/act-on-build.js";
@@ -50,21 +50,23 @@ export class AppPublisher extends DurableObject<Env> {
   }
 
   private policy(repo: string): RepoPolicy {
-    const policy = loadConfig(this.env).REPOS[repo];
+    const policy = repoPolicy(loadConfig(this.env), repo);
     if (!policy) throw new Error(`repo ${repo} is not in REPOS`);
     return policy;
   }
 
   /**
-   * `requestId` ties this object's log lines to the HTTP request that caused them. The webhook-id
-   * is deduplicated pipeline-wide by the ReplayLedger before this is called; a retry of the same
-   * message reaches here and is answered by the build key (same build, same body: duplicate).
+   * `requestId` ties this object's log lines to the HTTP request that caused them; `worker` is
+   * the build worker that delivered the event (the credential's name), kept apart from
+   * `source.triggered_by`. The webhook-id is deduplicated pipeline-wide by the ReplayLedger
+   * before this is called; a retry of the same message reaches here and is answered by the
+   * build key (same build, same body: duplicate).
    */
-  async intake(event: BuildEvent, webhookId: string, requestId?: string): Promise<IntakeResult> {
+  async intake(event: BuildEvent, webhookId: string, requestId?: string, worker = "build-webhook"): Promise<IntakeResult> {
     const log = requestId ? this.log.child({ request_id: requestId }) : this.log;
     const now = new Date();
     const key = buildKey(event.repo, event.app_id, event.build_id);
-    const outcome = receiveBuild(this.builds.forIntake(key, event.branch, SUPERSEDABLE), event, this.policy(event.repo), now);
+    const outcome = receiveBuild(this.builds.forIntake(key, event.branch, SUPERSEDABLE), event, this.policy(event.repo), now, worker);
     if (outcome.kind === "conflict") return { outcome: "conflict", build: outcome.build };
     if (outcome.kind === "duplicate") return { outcome: "duplicate", build: outcome.build };
     for (const b of [outcome.build, ...outcome.superseded]) this.builds.put(b);
@@ -186,6 +188,18 @@ export class AppPublisher extends DurableObject<Env> {
       lanes.set(lane, [...(lanes.get(lane) ?? []), item]);
     }
     await Promise.all([...lanes.values()].map((items) => this.runLane(items)));
+    this.compact(now);
+  }
+
+  /** Retention: final builds past the repo's limits shrink to summary rows (a bounded batch per alarm). */
+  private compact(now: Date): void {
+    const repo = this.builds.anyRepo();
+    const policy = repo ? repoPolicy(loadConfig(this.env), repo) : undefined;
+    if (!policy) return;
+    const before = new Date(now.getTime() - policy.retain_final_days * 86_400_000).toISOString();
+    // GitHub redelivers for 3 days; a delivery id older than a week cannot come back
+    const n = this.builds.compactFinal(policy.retain_final_builds, before, now.getTime() - 7 * 86_400_000);
+    if (n > 0) this.log.info("builds compacted", { count: n });
   }
 
   private async runLane(items: OutboxItem<Effect>[]): Promise<void> {

@@ -8,6 +8,7 @@
 import type { UpdateRecord, BuildVerdict } from "../lib/coordinator/job-outcome.js";
 import type { ActiveJob, PublishedBuild, QueuedBuild, RepoMeta } from "../lib/coordinator/state.js";
 import type { PurgeReport } from "../lib/purge/contract.js";
+import { LazySchema } from "./lazy-schema.js";
 
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)",
@@ -91,30 +92,27 @@ const fromPublishedRow = (r: PublishedRow): PublishedBuild => ({
 });
 
 export class CoordinatorStore {
-  private ready = false;
+  private readonly schema: LazySchema;
 
-  constructor(private readonly storage: DurableObjectStorage) {}
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.schema = new LazySchema(storage.sql, "meta", SCHEMA);
+  }
 
   private get sql(): SqlStorage {
     return this.storage.sql;
   }
 
-  /** True once the tables exist (checked once per object lifetime, never created by a read). */
   private exists(): boolean {
-    if (this.ready) return true;
-    this.ready = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'meta'").one().n > 0;
-    return this.ready;
+    return this.schema.exists();
   }
 
-  private ensure(): void {
-    if (this.exists()) return;
-    for (const stmt of SCHEMA) this.sql.exec(stmt);
-    this.ready = true;
-  }
-
-  /** Runs `fn` atomically: every row it writes lands, or none does (a storage error rolls back). */
-  write<T>(fn: () => T): T {
-    this.ensure();
+  /**
+   * Runs `fn` atomically: every row it writes lands, or none does (a storage error rolls back).
+   * The tables are created before the transaction, never by one that might roll back.
+   */
+  write<T>(fn: () => T, before: () => void = () => undefined): T {
+    this.schema.ensure();
+    before();
     return this.storage.transactionSync(fn);
   }
 

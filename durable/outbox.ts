@@ -4,6 +4,7 @@
  * with capped exponential backoff. A crash between the two loses nothing.
  */
 import { backoffMs, DEFAULT_BACKOFF } from "../lib/backoff.js";
+import { LazySchema } from "./lazy-schema.js";
 
 export interface OutboxItem<E> {
   id: number;
@@ -14,17 +15,27 @@ export interface OutboxItem<E> {
 }
 
 export class Outbox<E extends { kind: string; build_key?: string }> {
+  private readonly schema: LazySchema;
+
+  /** No SQL here: the table appears with the first effect, so a read-only object stores nothing. */
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(`CREATE TABLE IF NOT EXISTS outbox (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      kind TEXT NOT NULL,
-      dedupe TEXT,
-      effect TEXT NOT NULL,
-      attempts INTEGER NOT NULL DEFAULT 0,
-      next_at INTEGER NOT NULL,
-      last_error TEXT
-    )`);
-    sql.exec("CREATE UNIQUE INDEX IF NOT EXISTS outbox_dedupe ON outbox(dedupe) WHERE dedupe IS NOT NULL");
+    this.schema = new LazySchema(sql, "outbox", [
+      `CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        dedupe TEXT,
+        effect TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,
+        last_error TEXT
+      )`,
+      "CREATE UNIQUE INDEX IF NOT EXISTS outbox_dedupe ON outbox(dedupe) WHERE dedupe IS NOT NULL",
+    ]);
+  }
+
+  /** Creates the table now (e.g. before a transaction that must not be the one to create it). */
+  ensureSchema(): void {
+    this.schema.ensure();
   }
 
   /**
@@ -32,6 +43,8 @@ export class Outbox<E extends { kind: string; build_key?: string }> {
    * once: a pending sync already brings the target up to date with whatever state it reads.
    */
   add(effects: readonly E[], now: number, dedupe: (e: E) => string | undefined = () => undefined): void {
+    if (effects.length === 0) return;
+    this.schema.ensure();
     for (const e of effects) {
       const key = dedupe(e) ?? null;
       this.sql.exec(
@@ -45,6 +58,7 @@ export class Outbox<E extends { kind: string; build_key?: string }> {
   }
 
   due(now: number, limit = 25): OutboxItem<E>[] {
+    if (!this.schema.exists()) return [];
     return this.sql
       .exec<{ id: number; effect: string; attempts: number; next_at: number; last_error: string | null }>(
         "SELECT id, effect, attempts, next_at, last_error FROM outbox WHERE next_at <= ? ORDER BY id LIMIT ?",
@@ -60,21 +74,25 @@ export class Outbox<E extends { kind: string; build_key?: string }> {
    * runs queues a fresh sync instead of being swallowed by the one already on the wire.
    */
   start(id: number): void {
+    if (!this.schema.exists()) return;
     this.sql.exec("UPDATE outbox SET dedupe = NULL WHERE id = ?", id);
   }
 
   done(id: number): void {
+    if (!this.schema.exists()) return;
     this.sql.exec("DELETE FROM outbox WHERE id = ?", id);
   }
 
   /** Reschedules after a failure: the server's Retry-After when given, else backoff. Never dropped. */
   retry(item: OutboxItem<E>, now: number, error: string, retryAfterMs?: number): void {
+    if (!this.schema.exists()) return;
     const attempts = item.attempts + 1;
     const wait = Math.max(retryAfterMs ?? 0, backoffMs(Math.min(attempts, DEFAULT_BACKOFF.maxAttempts), DEFAULT_BACKOFF));
     this.sql.exec("UPDATE outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?", attempts, now + wait, error.slice(0, 500), item.id);
   }
 
   nextAt(): number | undefined {
+    if (!this.schema.exists()) return undefined;
     const row = this.sql.exec<{ n: number | null }>("SELECT MIN(next_at) AS n FROM outbox").one();
     return row.n ?? undefined;
   }

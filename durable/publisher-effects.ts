@@ -82,6 +82,11 @@ function dropOrRetry(ctx: EffectContext, build: Build, service: string, e: { mes
 async function enqueue(ctx: EffectContext, build: Build): Promise<EffectResult> {
   // only approved (or operator-retried, already queued) builds go to the coordinator
   if (build.state !== "approved" && build.state !== "queued") return { ok: true };
+  if (!build.artifact) {
+    // only successful builds, which carry an artifact, reach approved; never enqueue nothing
+    ctx.log.error("approved build without an artifact; not enqueued", { build_key: build.key });
+    return { ok: true };
+  }
   try {
     const coordinator = ctx.env.REPO_COORDINATOR.get(ctx.env.REPO_COORDINATOR.idFromName(build.repo));
     await coordinator.enqueue(build.repo, { build_key: build.key, app_id: build.app_id, artifact: build.artifact });

@@ -122,6 +122,11 @@ export class RepoCoordinator extends DurableObject<Env> {
     };
   }
 
+  /** One atomic change; the outbox table too exists before the transaction that may use it. */
+  private write<T>(fn: () => T): T {
+    return this.store.write(fn, () => this.outbox.ensureSchema());
+  }
+
   /** The meta row, or a fresh one for `repo` (not stored until something is written). */
   private meta(repo?: string): RepoMeta {
     const m = this.store.meta();
@@ -134,7 +139,7 @@ export class RepoCoordinator extends DurableObject<Env> {
 
   async enqueue(repo: string, item: { build_key: string; app_id: string; artifact: { url: string; refs: Record<string, string> } }): Promise<void> {
     const now = Date.now();
-    this.store.write(() => {
+    this.write(() => {
       if (!this.store.meta()) this.store.putMeta(emptyMeta(repo));
       if (!this.store.knows(item.build_key)) this.store.addToQueue({ ...item, enqueued_at: now, attempts: 0, ready_at: now });
     });
@@ -152,7 +157,7 @@ export class RepoCoordinator extends DurableObject<Env> {
   /** Pausing a paused repo keeps the first reason, actor and time (issue 10 #14). */
   async pause(repo: string, actor: Actor, reason?: string): Promise<RepoView> {
     const now = Date.now();
-    this.store.write(() => {
+    this.write(() => {
       const m = this.meta(repo);
       if (m.paused) return;
       this.store.putMeta({ ...m, paused: true, paused_reason: reason ?? `paused by ${actor.name}`, paused_by: actor.name, paused_at: now });
@@ -165,7 +170,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     const m = this.store.meta();
     if (m?.paused) {
       const { paused_reason: _r, paused_by: _b, paused_at: _a, ...rest } = m;
-      this.store.write(() => this.store.putMeta({ ...rest, paused: false }));
+      this.write(() => this.store.putMeta({ ...rest, paused: false }));
       this.log.info("repo resumed", { repo, actor: actor.name });
       await this.wake(Date.now());
     }
@@ -294,7 +299,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     const alerted = outageAlert(meta, now, timing, "no answer to submits or polls");
     if (alerted.alert) {
       const text = alerted.alert;
-      this.store.write(() => {
+      this.write(() => {
         this.store.putMeta(alerted.meta);
         this.outbox.add([{ kind: "alert", text }], now);
       });
@@ -305,7 +310,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     const call = await publishService(this.env).getJob(job.job_id);
     const answered = call.ok || !call.error.retryable;
     const after = Date.now();
-    this.store.write(() => {
+    this.write(() => {
       const m = this.meta();
       if (!answered) return this.store.putMeta({ ...m, last_probe_at: after });
       const up = agentReachable(m, after);
@@ -322,7 +327,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     const batch = nextBatch(this.store.readyCandidates(now, timing.batchSize * 4), now, timing.batchSize);
     if (batch.length === 0) return;
     // the job row and the claim marks are one transaction: there is never a claim without its job
-    const job = this.store.write(() => {
+    const job = this.write(() => {
       const m = this.meta();
       const j = newJob(newJobId(m, "publish"), "publish", now);
       this.store.putMeta({ ...m, seq: m.seq + 1 });
@@ -337,7 +342,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     const builds = updateBatch(this.store.waiting(UPDATE_MAX_REFS), UPDATE_MAX_REFS);
     if (builds.length === 0) return;
     const now = Date.now();
-    const job = this.store.write(() => {
+    const job = this.write(() => {
       const m = this.meta();
       const j = newJob(newJobId(m, "update"), "update-repo", now);
       this.store.putMeta({ ...m, seq: m.seq + 1 });
@@ -372,7 +377,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     );
     const refused = items.filter((q) => !claimed.has(q.build_key)).map((q) => q.build_key);
     const now = Date.now();
-    return this.store.write(() => {
+    return this.write(() => {
       this.store.removeFromQueue(refused);
       if (refused.length === items.length) {
         this.store.deleteJob(job.job_id);
@@ -406,7 +411,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     }
     const now = Date.now();
     const outcome: CallOutcome = call.ok ? callSucceeded(this.meta(), job, now, timing) : callFailed(this.meta(), job, repo, call.error, now, timing);
-    this.store.write(() => {
+    this.write(() => {
       if (!this.store.jobs().some((j) => j.job_id === job.job_id)) return; // finished meanwhile (callback)
       this.store.putMeta(outcome.meta);
       if (outcome.kind !== "refused") this.store.putJob(outcome.job);
@@ -441,7 +446,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     if (job.kind === "publish") {
       const items = this.store.queuedInJob(job.job_id);
       const outcome = applyPublishJob(job, items, now, timing);
-      this.store.write(() => {
+      this.write(() => {
         this.store.removeFromQueue([...outcome.published.map((p) => p.build_key), ...outcome.dropped]);
         for (const p of outcome.published) this.store.addPublished(p);
         for (const q of outcome.requeue) this.store.requeue(q);
@@ -462,7 +467,7 @@ export class RepoCoordinator extends DurableObject<Env> {
     }
     const changedPaths = job.state === "succeeded" && job.result ? job.result.changed_paths : [];
     const byKey = new Map(builds.map((b) => [b.build_key, b]));
-    this.store.write(() => {
+    this.write(() => {
       if (!this.store.jobs().some((j) => j.job_id === job.job_id)) return; // finished during the await
       this.store.putMeta(outcome.meta);
       this.store.addUpdate(
@@ -540,7 +545,10 @@ export class RepoCoordinator extends DurableObject<Env> {
       if (page.length < 1000) break;
       after = page[page.length - 1]!.build_key;
     }
-    const refPaths = changedRefs(builds).map((r) => `refs/heads/${r}`);
+    const refs = changedRefs(builds);
+    // update-repo moves the appstream refs of every arch it touched; the agent reports no refs/**
+    const arches = [...new Set(refs.map((r) => r.split("/")[2]).filter((a): a is string => !!a))];
+    const refPaths = [...refs, ...arches.flatMap((a) => [`appstream/${a}`, `appstream2/${a}`])].map((r) => `refs/heads/${r}`);
     return {
       summary_sha256: u.record.summary_sha256,
       changed_paths: [...new Set([...u.changed_paths, ...refPaths])].sort(),
@@ -550,7 +558,7 @@ export class RepoCoordinator extends DurableObject<Env> {
   }
 
   recordPurge(updateId: string, report: PurgeReport): void {
-    this.store.write(() => this.store.recordPurge(updateId, report));
+    this.write(() => this.store.recordPurge(updateId, report));
   }
 
   private async wake(at: number): Promise<void> {

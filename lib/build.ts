@@ -42,7 +42,8 @@ export interface Build {
   state: BuildState;
   status: BuildEvent["status"];
   source: BuildEvent["source"];
-  artifact: BuildEvent["artifact"];
+  /** absent for a build the worker reported as failed */
+  artifact?: BuildEvent["artifact"];
   build_log_url?: string;
   approval_mode: ApprovalMode;
   approvals_required: number;
@@ -63,7 +64,11 @@ export interface Build {
   live?: { summary_sha256: string; update_id?: string; at: string; seconds_from_approval?: number };
   github?: { installation_id?: number; check_run_id?: number };
   slack?: { channel?: string; ts?: string };
+  /** the last HISTORY_KEPT entries (lib/publisher/retention.ts); older ones are counted here */
   history: HistoryEntry[];
+  history_dropped?: number;
+  /** a final build past the repo's retention: a summary record with the last few entries */
+  compacted?: true;
 }
 
 /** The actions people can take on a build (operator API, check-run buttons). */

@@ -27,6 +27,10 @@ export const RepoPolicy = z
     update_max_wait_seconds: z.number().positive().max(6 * 3600).default(120),
     publish_batch_size: z.number().int().min(1).max(200).default(20),
     generate_static_deltas: z.boolean().optional(),
+    /** final builds kept whole per branch (newest first); older ones are compacted to a summary row */
+    retain_final_builds: z.number().int().min(1).max(10_000).default(20),
+    /** final builds older than this are compacted whatever their rank */
+    retain_final_days: z.number().positive().max(3650).default(90),
   })
   .refine((p) => p.approval !== "delayed" || p.auto_publish_after_hours !== undefined, {
     message: "approval \"delayed\" needs auto_publish_after_hours",
@@ -38,10 +42,18 @@ export const RepoPolicy = z
   });
 export type RepoPolicy = z.infer<typeof RepoPolicy>;
 
-export const Repos = z.record(RepoName, RepoPolicy).refine((r) => Object.keys(r).length > 0, "must declare at least one repo");
+/**
+ * REPOS as a null-prototype object: `REPOS["constructor"]` or `REPOS["toString"]` is undefined,
+ * not an Object.prototype member (issue 10 item 2). Look repos up with `repoPolicy`, which also
+ * checks own properties, so a plain object built elsewhere (a test, a script) is just as safe.
+ */
+export const Repos = z
+  .record(RepoName, RepoPolicy)
+  .refine((r) => Object.keys(r).length > 0, "must declare at least one repo")
+  .transform((r): Readonly<Record<string, RepoPolicy>> => Object.assign(Object.create(null) as Record<string, RepoPolicy>, r));
 export type Repos = z.infer<typeof Repos>;
 
-/** A repo's policy, own properties only: `constructor` or `__proto__` is no repo. */
+/** The policy of a configured repo, or undefined: own properties only, whatever the name. */
 export function repoPolicy(config: { REPOS: Repos }, name: string): RepoPolicy | undefined {
   return Object.hasOwn(config.REPOS, name) ? config.REPOS[name] : undefined;
 }

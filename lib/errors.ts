@@ -17,6 +17,8 @@ export type ErrorCode =
   | "payload_too_large"
   | "unknown_repo"
   | "not_found"
+  /** a known route asked with another method; the response's Allow header lists the right ones */
+  | "method_not_allowed"
   | "conflicting_build"
   | "conflicting_job"
   | "invalid_transition"
@@ -36,6 +38,7 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unknown_repo: 404,
   not_found: 404,
+  method_not_allowed: 405,
   conflicting_build: 409,
   conflicting_job: 409,
   invalid_transition: 409,

@@ -167,3 +167,36 @@ async function exists(p: string): Promise<boolean> {
     () => false,
   );
 }
+
+export interface ManyRefsOptions {
+  /** the repo to fill (already holding `commit`) */
+  repoPath: string;
+  commit: string;
+  count: number;
+  arch: string;
+  branch?: string;
+  /** first app number (default 0): `app/org.example.App<N>/<arch>/<branch>` */
+  from?: number;
+}
+
+/**
+ * Points `count` app refs at one existing commit by writing refs/heads files directly, the way
+ * ostree stores them (one file per ref holding the checksum): Flathub-sized repos in seconds,
+ * for benchmarks and the bounded-payload tests. Returns the refs written.
+ */
+export async function pointManyRefs(opts: ManyRefsOptions): Promise<string[]> {
+  const refs: string[] = [];
+  const from = opts.from ?? 0;
+  for (let i = from; i < from + opts.count; i++) refs.push(`app/org.example.App${i}/${opts.arch}/${opts.branch ?? "stable"}`);
+  const heads = path.join(opts.repoPath, "refs", "heads");
+  for (let i = 0; i < refs.length; i += 256) {
+    await Promise.all(
+      refs.slice(i, i + 256).map(async (ref) => {
+        const file = path.join(heads, ...ref.split("/"));
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, `${opts.commit}\n`);
+      }),
+    );
+  }
+  return refs;
+}

@@ -12,10 +12,11 @@ import { err, ok, type Result } from "../lib/result.js";
 import { canonicalJson } from "../lib/canonical-json.js";
 import type { AgentConfig, RepoConfig } from "./config.js";
 import { importBuild } from "./import-build.js";
-import type { JobStore, StoredJob } from "./job-store.js";
+import type { JobRefs, JobStore, StoredJob } from "./job-store.js";
 import { LogTail } from "./log-tail.js";
 import { snapshotMutable } from "./mutable-files.js";
 import type { Logger } from "./logger.js";
+import { pageRefs, type RefsPage } from "./refs-page.js";
 import { updateRepo } from "./update-repo.js";
 
 export interface RunnerOptions {
@@ -32,6 +33,12 @@ export interface RunnerOptions {
 }
 
 export type SubmitError = "conflicting_job" | "unknown_repo";
+export type RefsError = "not_found" | "not_finished" | "bad_cursor";
+
+/** a failed tool's stderr can be one huge line: the Job (callback body) must stay ≤ 64 KiB */
+const MAX_ERROR_CHARS = 4_000;
+/** refs lists of the last few update jobs, so paging one does not re-read its file per page */
+const REFS_CACHE = 4;
 
 export class JobRunner {
   private readonly jobs = new Map<string, StoredJob>();
@@ -40,6 +47,7 @@ export class JobRunner {
   private readonly inFlight = new Set<Promise<unknown>>();
   private closing = false;
   private readonly now: () => Date;
+  private readonly refsCache = new Map<string, JobRefs>();
 
   constructor(private readonly opts: RunnerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -74,6 +82,23 @@ export class JobRunner {
 
   get(jobId: string): Job | undefined {
     return this.jobs.get(jobId)?.job;
+  }
+
+  /** A page of a succeeded update-repo job's changed refs, in the order refsDigest uses. */
+  async refs(jobId: string, cursor: string | undefined, limit: number): Promise<Result<RefsPage, RefsError>> {
+    const job = this.jobs.get(jobId)?.job;
+    if (!job) return err("not_found");
+    if (job.kind !== "update-repo") return err("not_found");
+    if (job.state !== "succeeded") return err("not_finished");
+    let list = this.refsCache.get(jobId);
+    if (!list) {
+      list = await this.opts.store.loadJobRefs(jobId);
+      // a succeeded job always has its file (written before the job is saved as succeeded)
+      if (!list) throw new Error(`the refs of job ${jobId} are missing from the job store`);
+      this.refsCache.set(jobId, list);
+      for (const key of this.refsCache.keys()) if (this.refsCache.size > REFS_CACHE) this.refsCache.delete(key);
+    }
+    return pageRefs(list, cursor, limit);
   }
 
   /** Counts per repo, for /healthz. */
@@ -144,6 +169,7 @@ export class JobRunner {
       this.opts.log("error", "job crashed", { job_id: jobId, error: message });
       stored.job = { ...stored.job, state: "failed", error: `internal error: ${message}` };
     }
+    if (stored.job.error && stored.job.error.length > MAX_ERROR_CHARS) stored.job.error = `${stored.job.error.slice(0, MAX_ERROR_CHARS)}…`;
     stored.job.log_tail = tail.toArray();
     stored.job.updated_at = this.now().toISOString();
     await this.opts.store.save(stored);
@@ -180,6 +206,9 @@ export class JobRunner {
         ...(lastSnapshot ? { lastSnapshot } : {}),
       });
       if (!outcome.ok) return { ...job, state: "failed", error: outcome.error };
+      // refs first: a job saved as succeeded always has its refs to page
+      await this.opts.store.saveJobRefs(job.job_id, outcome.value.refs);
+      this.refsCache.delete(job.job_id);
       await this.opts.store.saveSnapshot(request.repo, outcome.value.snapshot);
       return { ...job, state: "succeeded", result: outcome.value.result };
     }

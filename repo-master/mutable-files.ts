@@ -1,57 +1,84 @@
 /**
- * The repo files a CDN must purge after a summary update (DESIGN.md "Purge"): the summary
- * files, refs/heads/**, appstream/** and delta-indexes/**. objects/, deltas/ and summaries/
- * are content-addressed and never change, so they are not looked at. A snapshot maps each
- * mutable path to its sha256; comparing two snapshots gives the paths to purge.
+ * The repo files (other than refs) a CDN must purge after a summary update (DESIGN.md "Purge"):
+ * the summary files, appstream/** and delta-indexes/**. objects/, deltas/ and summaries/ are
+ * content-addressed and never change, so they are not looked at; refs/heads/** is not either:
+ * the pipeline names the refs it moved (options.changed_refs), and hashing one file per ref
+ * was most of the agent's update-repo time at Flathub's size (issue 9 item 4).
+ *
+ * A snapshot maps each mutable path to its sha256 plus the stat that produced it; the next
+ * snapshot re-hashes only files whose (inode, size, mtime) moved, a few at a time. The four
+ * summary files are always hashed: they are rewritten on every update and the summary's hash
+ * is part of the result.
  */
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { MAX_CHANGED_PATHS, MAX_CHANGED_PATHS_BYTES } from "../lib/repo-master-contract.js";
 
-export type Snapshot = Record<string, string>;
+export interface FileState {
+  sha256: string;
+  /** `${ino}:${size}:${mtimeNs}`; absent for snapshots written by older agents (then: re-hash) */
+  stat?: string;
+}
 
-const SUMMARY_FILES = ["summary", "summary.sig", "summary.idx", "summary.idx.sig"];
-const MUTABLE_DIRS = ["refs/heads", "appstream", "delta-indexes"];
+export type Snapshot = Record<string, FileState>;
 
-export async function snapshotMutable(repo: string): Promise<Snapshot> {
+export const SUMMARY_FILES = ["summary", "summary.sig", "summary.idx", "summary.idx.sig"] as const;
+const MUTABLE_DIRS = ["appstream", "delta-indexes"];
+/** enough to keep the disk busy without a thousand open files */
+const CONCURRENCY = 16;
+
+export async function snapshotMutable(repo: string, previous: Snapshot = {}): Promise<Snapshot> {
+  const listed = await Promise.all(MUTABLE_DIRS.map((dir) => listFiles(repo, dir)));
+  const files: { rel: string; reuse: boolean }[] = [
+    ...SUMMARY_FILES.map((rel) => ({ rel, reuse: false })),
+    ...listed.flat().map((rel) => ({ rel, reuse: true })),
+  ];
+  const states = await mapLimit(files, CONCURRENCY, ({ rel, reuse }) => fileState(path.join(repo, rel), reuse ? previous[rel] : undefined));
   const snap: Snapshot = {};
-  for (const f of SUMMARY_FILES) {
-    const h = await hashFile(path.join(repo, f));
-    if (h) snap[f] = h;
-  }
-  for (const dir of MUTABLE_DIRS) {
-    for (const rel of await listFiles(repo, dir)) {
-      const h = await hashFile(path.join(repo, rel));
-      if (h) snap[rel] = h;
-    }
-  }
+  files.forEach(({ rel }, i) => {
+    const s = states[i];
+    if (s) snap[rel] = s;
+  });
   return snap;
 }
 
 /** Paths added, changed or removed between two snapshots (a removed file is stale in caches too). */
 export function changedPaths(before: Snapshot, after: Snapshot): string[] {
   const paths = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...paths].filter((p) => before[p] !== after[p]).sort();
+  return [...paths].filter((p) => !isRefPath(p) && before[p]?.sha256 !== after[p]?.sha256).sort();
 }
 
-/** ref -> commit, read from refs/heads (one file per ref holding its checksum). */
-export async function readRefs(repo: string): Promise<Record<string, string>> {
-  const refs: Record<string, string> = {};
-  for (const rel of await listFiles(repo, "refs/heads")) {
-    const text = await readFile(path.join(repo, rel), "utf8").catch(() => "");
-    const commit = text.trim();
-    if (/^[0-9a-f]{64}$/.test(commit)) refs[rel.slice("refs/heads/".length)] = commit;
+/**
+ * The summary files first (they must always be purged), then the rest in order, while the list
+ * stays within the contract's caps: the Job carrying it must stay ≤ 64 KiB.
+ */
+export function boundChangedPaths(paths: readonly string[]): { listed: string[]; omitted: number } {
+  const summary = new Set<string>(SUMMARY_FILES);
+  const ordered = [...paths.filter((p) => summary.has(p)), ...paths.filter((p) => !summary.has(p))];
+  const listed: string[] = [];
+  let bytes = 2;
+  for (const p of ordered) {
+    const cost = Buffer.byteLength(JSON.stringify(p)) + 1;
+    if (listed.length >= MAX_CHANGED_PATHS || bytes + cost > MAX_CHANGED_PATHS_BYTES) break;
+    listed.push(p);
+    bytes += cost;
   }
-  return refs;
+  return { listed, omitted: ordered.length - listed.length };
 }
 
-export async function sha256File(file: string): Promise<string | undefined> {
-  return hashFile(file);
+/** Snapshots of older agents also listed refs/heads/**; those entries are ignored. */
+function isRefPath(p: string): boolean {
+  return p.startsWith("refs/");
 }
 
-async function hashFile(file: string): Promise<string | undefined> {
+async function fileState(file: string, previous: FileState | undefined): Promise<FileState | undefined> {
   try {
-    return createHash("sha256").update(await readFile(file)).digest("hex");
+    const s = await stat(file, { bigint: true });
+    if (!s.isFile()) return undefined;
+    const key = `${s.ino}:${s.size}:${s.mtimeNs}`;
+    if (previous?.stat === key) return previous;
+    return { sha256: createHash("sha256").update(await readFile(file)).digest("hex"), stat: key };
   } catch {
     return undefined;
   }
@@ -64,4 +91,17 @@ async function listFiles(repo: string, dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => path.relative(repo, path.join(e.parentPath, e.name)).split(path.sep).join("/"))
     .sort();
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { randomUUID } from "node:crypto";
 import { AppError, invalidPayload } from "../lib/errors.js";
 import { parseJson } from "../lib/read-body.js";
-import { CreateJobRequest, type JobAccepted } from "../lib/repo-master-contract.js";
+import { CreateJobRequest, JobRefsQuery, type JobAccepted, type JobRefsPage } from "../lib/repo-master-contract.js";
 import type { AgentConfig } from "./config.js";
 import { errorResponse } from "./http-error.js";
 import type { JobRunner } from "./job-runner.js";
@@ -47,6 +47,21 @@ export function createApp(deps: AppDeps): Hono {
     const job = deps.runner.get(c.req.param("job_id"));
     if (!job) throw new AppError("not_found", `no job ${c.req.param("job_id")}`);
     return c.json(job);
+  });
+
+  app.get("/v1/jobs/:job_id/refs", async (c) => {
+    const jobId = c.req.param("job_id");
+    const query = JobRefsQuery.safeParse(c.req.query());
+    if (!query.success) throw invalidPayload(query.error.issues, "query");
+    const page = await deps.runner.refs(jobId, query.data.cursor, query.data.limit);
+    if (!page.ok) {
+      if (page.error === "not_found") throw new AppError("not_found", `no update-repo job ${jobId}`);
+      if (page.error === "bad_cursor") throw new AppError("invalid_payload", "cursor is not one this route returned", [{ path: "cursor", message: "unknown cursor" }]);
+      // not in lib/errors.ts's ErrorCode (not the agent's file): same JSON shape, 409
+      return c.json({ error: { code: "not_finished", message: `job ${jobId} has not succeeded (yet): its refs are known once it has` } }, 409);
+    }
+    const body: JobRefsPage = { job_id: jobId, ...page.value };
+    return c.json(body);
   });
 
   if (deps.config.serve_repos) {

@@ -8,12 +8,15 @@ import { rename } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../repo-master/logger.js";
-import { startDevAgent, type DevAgent } from "./dev-agent.js";
-import { ensureDevVars, loadWorkerVars, type VarsSource, type WorkerName } from "./dev-vars.js";
+import { collectionId, startDevAgent, type DevAgent } from "./dev-agent.js";
+import { ensureDevVars, loadWorkerVars, type VarsSource, type WorkerName, type WorkerVars } from "./dev-vars.js";
 import type { Vars } from "./dotenv.js";
 import { ensureTools } from "./ensure-tools.js";
 import { stackVars, type RepoInfo } from "./stack-vars.js";
-import { assertPortFree, startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
+import { acquireStateLock, type StateLock } from "./state-lock.js";
+import { formatIssues, validateStack } from "./validate-config.js";
+import { assertPortFree, checkTypes, startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
+import { readWranglerVars } from "./wrangler-vars.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -28,6 +31,8 @@ export interface LocalStackOptions {
   persistTo?: string;
   /** where configuration comes from (default: the developer's .dev.vars, created when missing) */
   vars?: VarsSource;
+  /** per worker, values that replace those of its file (tests) */
+  varsOverride?: Partial<Record<WorkerName, Vars>>;
   log?: (line: string) => void;
 }
 
@@ -66,20 +71,26 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const pipelineUrl = `http://127.0.0.1:${port}`;
   const agentUrl = `http://127.0.0.1:${agentPort}`;
 
-  await ensureTools(log);
   const createdVarsFiles = source === "dev-vars" ? await ensureDevVars(ROOT) : [];
   for (const f of createdVarsFiles) log(`[stack] created ${f} from its example (development values)`);
   const files = await loadWorkerVars(ROOT, source);
+  for (const [name, override] of Object.entries(opts.varsOverride ?? {}) as [WorkerName, Vars][]) files[name].vars = { ...files[name].vars, ...override };
   const wired = stackVars({ webhook: files.webhook.vars, publish: files.publish.vars, purge: files.purge.vars }, { pipelineUrl, agentUrl });
   if (!wired.ok) throw new Error(wired.error);
   const { vars, changed, repos, repoMasterSecret } = wired.value;
+  // every worker's whole configuration, before anything starts: a bad value would otherwise
+  // surface as 503 not_configured on every request
+  checkConfig({ files, vars, source, repos, stateDir, agentPort, pipelineUrl, repoMasterSecret });
   const secrets = readSecrets(vars.webhook, repoMasterSecret);
+  await ensureTools(log);
 
-  // fail on a busy port before generating keys or starting anything
-  await assertPortFree(port, "PORT");
+  // one stack per state directory: a second one would rewrite this one's generated configs
+  const lock = await acquireStateLock(stateDir, { pipelineUrl });
+  if (lock.replaced) log(`[stack] took over the stale lock of pid ${lock.replaced.pid} (no longer running) in ${path.relative(ROOT, lock.file) || lock.file}`);
   const agentLog: Logger = (level, msg, fields = {}) => log(`[agent] ${JSON.stringify({ level, msg, ...fields })}`);
   let agent: DevAgent | undefined;
   let wrangler: WranglerDev | undefined;
+  let held: StateLock | undefined = lock;
   const stop = async () => {
     try {
       await wrangler?.stop();
@@ -87,10 +98,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     } finally {
       await agent?.stop();
       agent = undefined;
+      held?.release();
+      held = undefined;
     }
   };
-  await retireStaleAgentJobs(persistTo, stateDir, log);
   try {
+    // fail on a busy port before generating keys or starting anything
+    await assertPortFree(port, "PORT");
+    await retireStaleAgentJobs(persistTo, stateDir, log);
     agent = await startDevAgent({ stateDir, repoNames: repos.map((r) => r.name), port: agentPort, pipelineUrl, secret: repoMasterSecret, log: agentLog });
     log(`[stack] repo-master agent on ${agent.url} (repos: ${repos.map((r) => r.name).join(", ")})`);
     // a worker whose file already holds the right values runs from it; the others get generated ones
@@ -99,8 +114,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       if (source === "examples" || changed[name].length > 0) generatedVars[name] = vars[name];
       if (changed[name].length > 0) log(`[stack] ${name}: this run uses its own ${changed[name].join(", ")}`);
     }
+    // the developer's own files only: the examples lack the secrets the types were made with
+    const typesCheck = source === "dev-vars" ? checkTypes(ROOT) : Promise.resolve(undefined);
     wrangler = await startWranglerDev({ root: ROOT, port, persistTo, stateDir, generatedVars, log });
     log(`[stack] pipeline on ${wrangler.url}`);
+    const stale = await typesCheck;
+    if (stale) log(`[stack] ${stale}`);
   } catch (e) {
     await stop();
     throw e;
@@ -118,6 +137,48 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     overridden: changed,
     stop,
   };
+}
+
+interface ConfigCheckInput {
+  files: Record<WorkerName, WorkerVars>;
+  vars: Record<WorkerName, Vars>;
+  source: VarsSource;
+  repos: RepoInfo[];
+  stateDir: string;
+  agentPort: number;
+  pipelineUrl: string;
+  repoMasterSecret: string;
+}
+
+/** Throws naming every bad variable and field (README "Configuration"), or returns. */
+function checkConfig(c: ConfigCheckInput): void {
+  const names = ["webhook", "publish", "purge"] as const;
+  const tomlVars = readWranglerVars(ROOT, names.map((n) => c.files[n].config));
+  const worker = (name: WorkerName) => {
+    const f = c.files[name];
+    const file = path.relative(ROOT, f.file);
+    return { config: f.config, varsFile: c.source === "examples" ? `${file}.example` : file, tomlVars: tomlVars[names.indexOf(name)]!, vars: c.vars[name] };
+  };
+  const issues = validateStack({
+    workers: { webhook: worker("webhook"), publish: worker("publish"), purge: worker("purge") },
+    agent: {
+      label: "the repo-master agent",
+      // as startDevAgent will write it; the key ids exist only once the dev keys are generated
+      config: {
+        listen: { host: "127.0.0.1", port: c.agentPort },
+        secret_env: "REPO_MASTER_SECRET",
+        pipeline_url: c.pipelineUrl,
+        state_dir: path.join(c.stateDir, "agent"),
+        serve_repos: true,
+        repos: Object.fromEntries(
+          c.repos.map((r) => [r.name, { path: path.join(c.stateDir, "repos", r.name, "repo"), collection_id: collectionId(r.name), gpg_key_ids: ["generated-on-first-start"] }]),
+        ),
+      },
+      env: { REPO_MASTER_SECRET: c.repoMasterSecret },
+    },
+  });
+  if (issues.length === 0) return;
+  throw new Error(`invalid configuration, nothing was started:\n${formatIssues(issues)}\nFix the values above (README "Configuration" lists every variable) and start again.`);
 }
 
 /**

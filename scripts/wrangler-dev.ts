@@ -85,11 +85,12 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
       buf += b.toString();
       const lines = buf.split("\n");
       buf = lines.pop() ?? "";
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        recent.push(line);
+      for (const raw of lines) {
+        if (!raw.trim()) continue;
+        recent.push(raw);
         if (recent.length > 40) recent.shift();
-        opts.log(`[wrangler] ${line}`);
+        const line = quieter(raw);
+        if (line !== undefined) opts.log(`[wrangler] ${line}`);
       }
     });
   };
@@ -108,6 +109,47 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
     throw e;
   }
   return { url, pid: child.pid!, stop };
+}
+
+const OUR_WORKERS = new Set(["flatgate", "flatgate-publish", "flatgate-purge"]);
+
+/**
+ * wrangler dev's output without what is wrong or doubled in our multi-config setup (issue 10
+ * item 18); the raw lines still go to the "last output" of a failed start. wrangler 4.86 has no
+ * switch for any of these, and `--log-level warn` would also hide the workers' own logs.
+ * - `[wrangler:info] GET /path 200 OK (5ms)`: its proxy's line for every request, beside the
+ *   worker's own JSON `"msg":"request"` line (with the request id): every request twice.
+ * - `env.PUBLISH (flatgate-publish) … [not connected]`: the status comes from the dev registry,
+ *   where workers of the same `wrangler dev` never appear, although their bindings work.
+ * - "Your types might be out of date": wrangler compares each worker with the one
+ *   worker-configuration.d.ts, which types only the webhook worker, so the internal workers
+ *   always differ; checkTypes() does the real check for the webhook worker instead.
+ * Returns the line to show, or undefined to drop it.
+ */
+export function quieter(line: string): string | undefined {
+  if (/^\[wrangler:info\] [A-Z]+ \S+ \d{3}\b.*\(\d+ms\)$/.test(line)) return undefined;
+  if (line.includes("Your types might be out of date")) return undefined;
+  if (line.startsWith("Service bindings, Durable Object bindings, and Tail consumers connect to other Wrangler")) return undefined;
+  const binding = /^(env\.\S+ \(([^)]+)\)\s+Worker\s+local) \[not connected\]$/.exec(line);
+  if (binding && OUR_WORKERS.has(binding[2]!)) return `${binding[1]} (same wrangler dev)`;
+  return line;
+}
+
+/**
+ * Whether worker-configuration.d.ts still matches wrangler.toml and its .dev.vars (the check
+ * wrangler dev gets wrong for multi-config runs): a line to print when it does not.
+ */
+export async function checkTypes(root: string): Promise<string | undefined> {
+  const bin = path.join(root, "node_modules", ".bin", "wrangler");
+  const args = ["types", "--check", "--include-runtime=false", "--env-interface", "Env", "-c", WORKERS[0].config];
+  const [cmd, cmdArgs] = existsSync(bin) ? [bin, args] : ["npx", ["wrangler", ...args]];
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(cmd, cmdArgs, { cwd: root, env: { ...wranglerEnv(), FORCE_COLOR: "0" }, stdio: "ignore" });
+    child.once("error", () => resolve(null));
+    child.once("exit", (c) => resolve(c));
+  });
+  if (code === 0 || code === null) return undefined;
+  return "worker-configuration.d.ts is out of date for wrangler.toml and .dev.vars: run `npm run cf-typegen` (then `npm run typecheck`)";
 }
 
 /** A copy of an auxiliary worker's config that reads `vars` as its .dev.vars. */

@@ -12,7 +12,10 @@ export const REASON_MAX = 200;
 export const TRANSITIONS_CARRIED = 16;
 
 export interface IndexedTransition {
-  /** 1-based ordinal among the build's transitions: the index counts each `seq` once */
+  /**
+   * 1-based position of the transition in the build's whole history (dropped entries included,
+   * lib/publisher/retention.ts), so it never changes: the index counts each `seq` once
+   */
   seq: number;
   to: BuildState;
   at: number;
@@ -33,8 +36,9 @@ export interface IndexEntry {
   received_at: number;
   updated_at: number;
   /**
-   * The build's version: the length of its history, which grows with every change (transition,
-   * refused click, partial approval). An upsert with a lower `rev` than the stored row is stale.
+   * The build's version: the length of its whole history (kept + dropped entries), which grows
+   * with every change (transition, refused click, partial approval). An upsert with a lower
+   * `rev` than the stored row is stale.
    */
   rev: number;
   approvals: number;
@@ -50,21 +54,24 @@ const seconds = (from: number, to: number): number => Math.max(0, (to - from) / 
 
 /** The index's view of `build`. Size is bounded whatever the build's history. */
 export function indexEntry(build: Build): IndexEntry {
+  const dropped = build.history_dropped ?? 0;
   const transitions: IndexedTransition[] = [];
-  let seq = 0;
   let approvedAt: number | undefined;
-  for (const h of build.history) {
-    if (h.kind !== "transition" || !h.to) continue;
-    seq += 1;
+  build.history.forEach((h, i) => {
+    if (h.kind !== "transition" || !h.to) return;
     const at = ms(h.at);
-    const t: IndexedTransition = { seq, to: h.to, at };
+    const t: IndexedTransition = { seq: dropped + i + 1, to: h.to, at };
     if (h.to === "approved") {
       approvedAt = at;
       if (h.from === "awaiting_approval") t.approval_wait_s = seconds(ms(build.received_at), at);
     }
-    if (h.to === "live" && approvedAt !== undefined) t.approval_to_live_s = seconds(approvedAt, at);
+    if (h.to === "live") {
+      // the approval may have left the kept history; the live record measured it when it happened
+      const s = approvedAt !== undefined ? seconds(approvedAt, at) : build.live?.seconds_from_approval;
+      if (s !== undefined) t.approval_to_live_s = s;
+    }
     transitions.push(t);
-  }
+  });
   return {
     key: build.key,
     repo: build.repo,
@@ -74,7 +81,7 @@ export function indexEntry(build: Build): IndexEntry {
     state: build.state,
     received_at: ms(build.received_at),
     updated_at: ms(build.updated_at),
-    rev: build.history.length,
+    rev: dropped + build.history.length,
     approvals: build.approvals.length,
     approvals_required: build.approvals_required,
     ...(build.reason ? { reason: truncate(build.reason, REASON_MAX) } : {}),

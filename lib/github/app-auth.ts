@@ -1,7 +1,7 @@
 /**
  * GitHub App authentication: the app JWT and cached installation tokens.
  *
- * Why not @octokit/auth-app (8.1.2, installed): it does run on WebCrypto and takes a baseUrl
+ * Why not @octokit/auth-app (not a dependency any more): it does run on WebCrypto and takes a baseUrl
  * through its `request` option, but
  * - the token exchange goes through @octokit/request, a second fetch wrapper that throws
  *   instead of returning our `HttpFailure` with `retryAfterMs`, which the AppPublisher alarm

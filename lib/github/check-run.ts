@@ -213,7 +213,7 @@ function summary(build: Build, view: StateView, ctx: CheckRunContext): string {
   ];
   if (ctx.detailsUrl) facts.push(`- Status page: [${build.key}](${ctx.detailsUrl})`);
   parts.push(facts.join("\n"));
-  const refs = build.published_refs ?? build.artifact.refs;
+  const refs = build.published_refs ?? build.artifact?.refs ?? {};
   const rows = Object.entries(refs).map(([ref, commit]) => `| \`${ref}\` | \`${commit}\` |`);
   if (rows.length) parts.push(["| Ref | Commit |", "|---|---|", ...rows].join("\n"));
   return parts.join("\n\n");

@@ -40,8 +40,7 @@ export function actOnBuild(build: Build, action: BuildAction, actor: Actor, poli
   const next = moved.value;
   const effects: Effect[] = [...mirror(build.key)];
   if (action === "retry") {
-    next.publish_attempts = 0;
-    delete next.reason;
+    delete next.reason; // publish_attempts keeps counting: it is the build's whole record
     effects.push({ kind: "enqueue", build_key: build.key }, { kind: "slack_reply", build_key: build.key, text: `${describe(actor)} retried the publish` });
   }
   if (action === "reject" || action === "cancel") next.reason = reason ?? `${action}ed by ${actor.name}`;

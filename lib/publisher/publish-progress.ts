@@ -47,6 +47,8 @@ export function applyPublishProgress(build: Build, p: PublishProgress, now: Date
   const effects: Effect[] = mirror(build.key);
   switch (p.kind) {
     case "publishing":
+      // one claim for a publish job is one attempt (a re-sent claim is "unchanged" above)
+      next.publish_attempts = build.publish_attempts + 1;
       delete next.reason; // a previous attempt's failure no longer describes the build
       break;
     case "published":
@@ -64,7 +66,8 @@ export function applyPublishProgress(build: Build, p: PublishProgress, now: Date
       break;
     }
     case "retrying":
-      next.publish_attempts = p.attempt;
+      // p.attempt is the coordinator's count since the build was last queued; publish_attempts
+      // was already counted when the build was claimed
       next.reason = p.reason;
       effects.push({ kind: "slack_reply", build_key: build.key, text: `publish attempt ${p.attempt} failed, retrying: ${p.reason}` });
       break;

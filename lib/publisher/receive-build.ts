@@ -28,19 +28,23 @@ export function eventOf(b: Pick<Build, "repo" | "app_id" | "branch" | "build_id"
     build_id: b.build_id,
     status: b.status,
     source: b.source,
-    artifact: b.artifact,
+    ...(b.artifact !== undefined ? { artifact: b.artifact } : {}),
     ...(b.build_log_url !== undefined ? { build_log_url: b.build_log_url } : {}),
   };
 }
 
-export function receiveBuild(existing: readonly Build[], event: BuildEvent, policy: RepoPolicy, now: Date): ReceiveOutcome {
+/**
+ * `worker` names the build worker that delivered the event (its credential); who triggered the
+ * build (`source.triggered_by`) is a different person and stays in `source`.
+ */
+export function receiveBuild(existing: readonly Build[], event: BuildEvent, policy: RepoPolicy, now: Date, worker = "build-webhook"): ReceiveOutcome {
   const key = buildKey(event.repo, event.app_id, event.build_id);
   const same = existing.find((b) => b.key === key);
   if (same) {
     return canonicalJson(eventOf(same)) === canonicalJson(eventOf(event)) ? { kind: "duplicate", build: same } : { kind: "conflict", build: same };
   }
 
-  const worker: Actor = { kind: "build_worker", name: event.source.triggered_by };
+  const deliveredBy: Actor = { kind: "build_worker", name: worker };
   const at = now.toISOString();
   const received: Build = {
     key,
@@ -52,13 +56,13 @@ export function receiveBuild(existing: readonly Build[], event: BuildEvent, poli
     received_at: at,
     updated_at: at,
     publish_attempts: 0,
-    history: [{ at, kind: "transition", to: "received", actor: worker }],
+    history: [{ at, kind: "transition", to: "received", actor: deliveredBy, reason: `triggered by ${event.source.triggered_by}` }],
   };
 
   let build: Build;
   const effects: Effect[] = [...mirror(key)];
   if (event.status === "failure") {
-    build = must(transition(received, "build_failed", worker, now, "the build worker reported a failed build"));
+    build = must(transition(received, "build_failed", deliveredBy, now, "the build worker reported a failed build"));
   } else if (policy.approval === "auto") {
     build = must(transition(received, "approved", { kind: "system", name: "policy" }, now, "auto-approved: repo approval is auto"));
     effects.push({ kind: "enqueue", build_key: key });
@@ -79,7 +83,9 @@ export function receiveBuild(existing: readonly Build[], event: BuildEvent, poli
       if (old.branch !== event.branch || !SUPERSEDABLE.includes(old.state)) continue;
       const next = transition(old, "superseded", { kind: "system", name: "supersede" }, now, `superseded by ${key}`);
       if (next.ok) {
-        superseded.push({ ...next.value, superseded_by: key });
+        // whatever it last failed with no longer describes it: its successor does
+        const { reason: _stale, ...rest } = next.value;
+        superseded.push({ ...rest, superseded_by: key });
         effects.push(...mirror(old.key));
       }
     }

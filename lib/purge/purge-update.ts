@@ -64,7 +64,8 @@ export async function purgeUpdate(req: PurgeRequest, config: PurgeConfig, deps: 
   const sleep = deps.sleep ?? defaultSleep;
   const http: HttpDeps = { sleep, ...(deps.fetch ? { fetch: deps.fetch } : {}) };
   const { paths } = mutablePaths(req.changed_paths);
-  const publicUrl = req.public_url ?? config.publicUrls[req.repo];
+  // own properties only: a repo named `constructor` has no public URL (issue 10 item 2)
+  const publicUrl = req.public_url ?? (Object.hasOwn(config.publicUrls, req.repo) ? config.publicUrls[req.repo] : undefined);
   const run = purgers(req, config, publicUrl, http);
   if (run.length === 0) return { update_id: req.update_id, skipped: NO_PROVIDER, paths: paths.length, providers: [], alerts: [] };
 

@@ -160,7 +160,7 @@ function commitUrl(build: Build, githubWebUrl = "https://github.com"): string {
 export function buildMessage(build: Build, ctx: BuildMessageContext = {}): SlackMessage {
   const app = escapeText(build.app_id);
   const line = stateLine(build);
-  const refs = build.published_refs ?? build.artifact.refs;
+  const refs = build.published_refs ?? build.artifact?.refs ?? {};
   const refLines = Object.entries(refs).map(([ref, commit]) => `\`${escapeText(ref)}\` ${commit.slice(0, 12)}`);
   const targets: [string | undefined, string][] = [
     [checkRunUrl(build, ctx.githubWebUrl), "GitHub check run"],

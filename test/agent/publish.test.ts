@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refsDigest } from "../../lib/refs-digest.js";
-import { PublishResult, UpdateRepoResult, type CreateJobRequest } from "../../lib/repo-master-contract.js";
+import { JobRefsPage, PublishResult, UpdateRepoResult, type CreateJobRequest } from "../../lib/repo-master-contract.js";
 import { makeTestBuild } from "../../repo-master/dev-repo.js";
 import { runCommand } from "../../repo-master/run-command.js";
 import { clientRemote, REPO, setupAgent, tempDir, type TestAgent } from "./helpers.js";
@@ -58,10 +58,15 @@ describe("publish then update-repo", () => {
     const update = await post({ job_id: "upd-1", kind: "update-repo", repo: REPO, options: { changed_refs: [build.ref] } });
     expect(update.state).toBe("succeeded");
     const u = UpdateRepoResult.parse(update.result);
-    expect(u.changed_paths).toEqual(expect.arrayContaining(["summary", "summary.sig"]));
-    expect(u.changed_paths.some((p) => p.startsWith("summaries/") || p.startsWith("objects/") || p.startsWith("refs/"))).toBe(false);
-    // the changed refs come back as a digest of what the summary lists (bounded, whatever the repo size)
-    expect(u.changed_refs).toEqual({ count: 1, sha256: await refsDigest([[build.ref, imported ?? null]]) });
+    expect(u.changed_paths).toEqual(expect.arrayContaining(["summary", "summary.sig", "summary.idx", "summary.idx.sig"]));
+    // refs/heads/** is the pipeline's to name (it asked about those refs); content-addressed files never
+    expect(u.changed_paths.some((p) => p.startsWith("refs/") || p.startsWith("summaries/") || p.startsWith("objects/"))).toBe(false);
+    // the ref, its commit in the new summary, and every ref the summary lists (+ appstream, appstream2)
+    expect(u.changed_refs).toEqual({ count: 1, sha256: await refsDigest([[build.ref, imported!]]) });
+    const listed = await runCommand("ostree", [`--repo=${t.dev.repoPath}`, "refs"]);
+    expect(u.refs_count).toBe(listed.stdout.trim().split("\n").length);
+    const page = JobRefsPage.parse(await (await t.call("GET", "/v1/jobs/upd-1/refs")).json());
+    expect(page).toEqual({ job_id: "upd-1", refs: [{ ref: build.ref, commit: imported }], next_cursor: null });
 
     const client = await clientRemote(t.dir, `${t.agent.url}/repos/${REPO}/`, t.dev.publicKeyPath);
     const summary = await runCommand("ostree", [`--repo=${client.repo}`, "remote", "summary", client.remote]);
@@ -156,10 +161,14 @@ describe("publish then update-repo", () => {
     expect(paths.some((p) => p.startsWith("deltas/"))).toBe(false);
   });
 
-  it("reports the caller's changed refs as the summary lists them: a count and a digest", async () => {
-    const ref = `app/${APP}/x86_64/stable`;
-    const job = await post({ job_id: "upd-hint", kind: "update-repo", repo: REPO, options: { changed_refs: [ref, "app/org.flatgate.Missing/x86_64/stable"] } });
-    const head = (await runCommand("ostree", [`--repo=${t.dev.repoPath}`, "rev-parse", ref])).stdout.trim();
-    expect(UpdateRepoResult.parse(job.result).changed_refs).toEqual({ count: 2, sha256: await refsDigest([[ref, head], ["app/org.flatgate.Missing/x86_64/stable", null]]) });
+  it("reports a requested ref the summary lacks as null", async () => {
+    const hello = `app/${APP}/x86_64/stable`;
+    const gone = "app/org.flatgate.Never/x86_64/stable";
+    const job = await post({ job_id: "upd-hint", kind: "update-repo", repo: REPO, options: { changed_refs: [gone, hello] } });
+    const commit = (await runCommand("ostree", [`--repo=${t.dev.repoPath}`, "rev-parse", hello])).stdout.trim();
+    expect(UpdateRepoResult.parse(job.result).changed_refs).toEqual({ count: 2, sha256: await refsDigest([[hello, commit], [gone, null]]) });
+    const page = JobRefsPage.parse(await (await t.call("GET", "/v1/jobs/upd-hint/refs")).json());
+    // sorted by ref
+    expect(page.refs).toEqual([{ ref: hello, commit }, { ref: gone, commit: null }]);
   });
 });

@@ -5,7 +5,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Job, PublishResult } from "../../lib/repo-master-contract.js";
+import { Job, JobRefsPage, PublishResult, UpdateRepoResult } from "../../lib/repo-master-contract.js";
+import { refsDigest } from "../../lib/refs-digest.js";
 import { verify } from "../../lib/standard-webhooks.js";
 import { makeTestBuild } from "../../repo-master/dev-repo.js";
 import type { StoredJob } from "../../repo-master/job-store.js";
@@ -13,6 +14,7 @@ import { startRecordingServer, type RecordingServer } from "../fixtures/recordin
 import { REPO, setupAgent, type TestAgent } from "./helpers.js";
 
 const APP = "org.flatgate.Durable";
+const LEGACY_REF = "app/org.flatgate.Old/x86_64/stable";
 let pipeline: RecordingServer;
 let t: TestAgent;
 
@@ -31,6 +33,17 @@ beforeAll(async () => {
       const jobs = path.join(dev.config.state_dir, "jobs");
       await mkdir(jobs, { recursive: true });
       await writeFile(path.join(jobs, "crashed-1.json"), JSON.stringify(stored));
+      // what an agent before the bounded result left: every ref of the repo in the result
+      await writeFile(
+        path.join(jobs, "legacy-upd.json"),
+        JSON.stringify({
+          request: { job_id: "legacy-upd", kind: "update-repo", repo: REPO, options: { changed_refs: [LEGACY_REF, "app/org.flatgate.Gone/x86_64/stable"] } },
+          job: {
+            job_id: "legacy-upd", kind: "update-repo", repo: REPO, state: "succeeded", log_tail: [], created_at: at, updated_at: at, runs: 1,
+            result: { summary_sha256: "b".repeat(64), changed_paths: ["summary", "summary.sig", `refs/heads/${LEGACY_REF}`], refs: { [LEGACY_REF]: "c".repeat(64), "app/org.flatgate.Other/x86_64/stable": "d".repeat(64) }, duration_ms: 10 },
+          },
+        }),
+      );
     },
   });
 });
@@ -61,12 +74,37 @@ describe("restart", () => {
     await t.restart();
     const res = await t.call("GET", "/v1/jobs/crashed-1");
     expect(Job.parse(await res.json())).toMatchObject({ state: "succeeded", runs: 2 });
-    const post = await t.call("POST", "/v1/jobs", { job_id: "after-restart", kind: "update-repo", repo: REPO, options: { changed_refs: [] } });
+    const ref = `app/${APP}/x86_64/stable`;
+    const post = await t.call("POST", "/v1/jobs", { job_id: "after-restart", kind: "update-repo", repo: REPO, options: { changed_refs: [ref] } });
     expect(post.status).toBe(202);
     const done = await t.waitForJob("after-restart");
     expect(done.state).toBe("succeeded");
-    // the ref published before the restart is in the new summary
-    expect(done.result && "changed_paths" in done.result ? done.result.changed_paths : []).toContain("summary");
+    // the ref published before the restart is in the new summary, at the commit the publish reported
+    const [published] = PublishResult.parse(Job.parse(await (await t.call("GET", "/v1/jobs/crashed-1")).json()).result).builds;
+    const commit = published?.ok ? published.refs[ref] : undefined;
+    expect(commit).toMatch(/^[0-9a-f]{64}$/);
+    expect(UpdateRepoResult.parse(done.result).changed_refs.count).toBe(1);
+    const page = async () => JobRefsPage.parse(await (await t.call("GET", "/v1/jobs/after-restart/refs")).json()).refs;
+    expect(await page()).toEqual([{ ref, commit }]);
+    // and its refs are still there to page after another restart
+    await t.stop();
+    await t.restart();
+    expect(await page()).toEqual([{ ref, commit }]);
+  });
+
+  it("reads a job file of an older agent in today's shape, refs pageable", async () => {
+    const job = Job.parse(await (await t.call("GET", "/v1/jobs/legacy-upd")).json());
+    const gone = "app/org.flatgate.Gone/x86_64/stable";
+    expect(UpdateRepoResult.parse(job.result)).toEqual({
+      summary_sha256: "b".repeat(64),
+      changed_paths: ["summary", "summary.sig"],
+      refs_count: 2,
+      changed_refs: { count: 2, sha256: await refsDigest([[LEGACY_REF, "c".repeat(64)], [gone, null]]) },
+      duration_ms: 10,
+    });
+    const page = JobRefsPage.parse(await (await t.call("GET", "/v1/jobs/legacy-upd/refs")).json());
+    expect(page.refs).toEqual([{ ref: gone, commit: null }, { ref: LEGACY_REF, commit: "c".repeat(64) }]);
+    expect(t.logs.some((l) => l.msg === "unreadable job file skipped")).toBe(false);
   });
 
   it("retries a failed callback and gives up quietly", async () => {

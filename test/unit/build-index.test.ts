@@ -51,6 +51,20 @@ describe("indexEntry", () => {
   });
 });
 
+describe("indexEntry after retention dropped history", () => {
+  it("keeps positions absolute, so a trimmed history neither recounts nor lowers rev", () => {
+    const full = build([["received", 0], ["awaiting_approval", 1], ["approved", 30], ["queued", 31], ["publishing", 40], ["published", 50], ["live", 90]]);
+    const trimmed: Build = { ...full, history: full.history.slice(4), history_dropped: 4, live: { summary_sha256: "c".repeat(64), at: at(90), seconds_from_approval: 60 } };
+    const a = indexEntry(full);
+    const b = indexEntry(trimmed);
+    expect(b.rev).toBe(a.rev);
+    expect(b.transitions.map((t) => t.seq)).toEqual([5, 6, 7]);
+    expect(newTransitions(b, 7).counts).toEqual({});
+    // the approval is gone from the kept entries: the live record's own measurement is used
+    expect(b.transitions[2]!.approval_to_live_s).toBe(60);
+  });
+});
+
 describe("newTransitions", () => {
   const e = indexEntry(build([["received", 0], ["awaiting_approval", 1], ["approved", 90]]));
   it("counts only what was not counted, once", () => {

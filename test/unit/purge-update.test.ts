@@ -157,6 +157,13 @@ describe("purgeUpdate", () => {
     expect(viaRepos.verify?.ok).toBe(true);
   });
 
+  it("finds no public URL for a repo named like an Object.prototype member (issue 10 item 2)", async () => {
+    const req = await request({ repo: "constructor", public_url: undefined });
+    const report = await purgeUpdate(req, config({ fastly: undefined, publicUrls: { stable: `${edge.url}/repo` } }), deps());
+    expect(cf.requests).toHaveLength(0);
+    expect(report.providers[0]?.error).toMatch(/needs the repo's public URL: set public_url for "constructor"/);
+  });
+
   it("reports an unreachable provider instead of throwing", async () => {
     const closed = await startRecordingServer();
     const url = closed.url;

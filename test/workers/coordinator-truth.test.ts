@@ -106,6 +106,15 @@ describe("pause", () => {
 });
 
 describe("storage", () => {
+  it("reading a repo's views creates no storage and runs no schema statement", async () => {
+    for (const path of ["/v1/repos/readonly", "/v1/repos/readonly/queue", "/v1/repos/readonly/updates", "/v1/repos/readonly/updates/nope"]) {
+      expect([200, 404]).toContain((await operator("GET", path)).status);
+    }
+    const tables = await runInDurableObject(coordinatorStub("readonly"), async (_i: RepoCoordinator, ctx) =>
+      ctx.storage.sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray().map((r) => r.name));
+    expect(tables).toEqual([]);
+  });
+
   it("the queue pages with an opaque cursor; the view shows counts", async () => {
     await operator("POST", "/v1/repos/truth/pause", { reason: "paging" });
     const posted: Event[] = [];
@@ -186,5 +195,21 @@ describe("storage", () => {
     await runInDurableObject(stub, async (_i: RepoCoordinator, ctx) => {
       ctx.storage.sql.exec("DELETE FROM queue WHERE build_key = 'quorum/x/1'");
     });
+  });
+});
+
+describe("retention", () => {
+  it("final builds beyond retain_final_builds per branch are compacted to summary rows", async () => {
+    const app = `org.example.Retain${Date.now()}`;
+    const posted: Event[] = [];
+    for (let i = 0; i < 5; i++) posted.push(await post(app, "retain", `r${i}`));
+    // each newer build supersedes the one before: r0..r3 are final, r4 awaits approval
+    const stub = publisherStub("retain", app);
+    await driveAlarms(stub, async () => (await state(posted[0]!)).compacted === true, "the oldest compacted");
+    const views = await Promise.all(posted.map(state));
+    expect(views.map((b) => b.state)).toEqual(["superseded", "superseded", "superseded", "superseded", "awaiting_approval"]);
+    expect(views.map((b) => b.compacted === true)).toEqual([true, true, false, false, false]);
+    expect(views[0].superseded_by).toBe(keyOf(posted[1]!));
+    expect(views[0].history.length).toBeLessThanOrEqual(5);
   });
 });

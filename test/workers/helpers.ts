@@ -15,7 +15,10 @@ export const hex = (n: number, seed: string) => {
   return out.slice(0, n);
 };
 
-export function makeEvent(overrides: Partial<BuildEvent> & { app_id?: string } = {}): BuildEvent {
+/** A successful build's event: its artifact is always there. */
+export type SuccessEvent = BuildEvent & { artifact: NonNullable<BuildEvent["artifact"]> };
+
+export function makeEvent(overrides: Partial<BuildEvent> & { app_id?: string } = {}): SuccessEvent {
   const appId = overrides.app_id ?? "org.example.App";
   const branch = overrides.branch ?? "stable";
   const buildId = overrides.build_id ?? `b${++counter}-${Date.now()}`;

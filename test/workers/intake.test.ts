@@ -14,6 +14,7 @@ describe("signatures", () => {
       key: `stable/org.example.App/${e.build_id}`,
       state: "awaiting_approval",
       status_url: `https://flatgate.test/v1/repos/stable/apps/org.example.App/builds/${e.build_id}`,
+      status_page_url: `https://flatgate.test/status/stable/org.example.App/${e.build_id}`,
     });
     expect(res.headers.get("x-request-id")).toBeTruthy();
   });

@@ -25,7 +25,7 @@ describe("operator API", () => {
     const { build } = await json(res);
     expect(build.state).toBe("awaiting_approval");
     expect(build.history.map((h: any) => [h.from, h.to])).toEqual([[undefined, "received"], ["received", "awaiting_approval"]]);
-    expect(build.history[0].actor).toEqual({ kind: "build_worker", name: "builder-bob" });
+    expect(build.history[0]).toMatchObject({ actor: { kind: "build_worker", name: "build-webhook" }, reason: "triggered by builder-bob" });
     expect(build.status_url).toBe(`https://flatgate.test${buildPath(e)}`);
     const app = await json(await operator("GET", "/v1/repos/stable/apps/org.example.Viewer"));
     expect(app.branches.stable[0]).toMatchObject({ build_id: e.build_id, state: "awaiting_approval" });
@@ -106,7 +106,8 @@ describe("public status page", () => {
     expect(html).not.toContain("<script>");
     const missing = await SELF.fetch(`https://flatgate.test/status/stable/${e.app_id}/nope`);
     expect(missing.status).toBe(404);
-    expect((await json(missing)).error.code).toBe("not_found");
+    expect(missing.headers.get("content-type")).toContain("text/html");
+    expect(await missing.text()).toContain(`There is no build stable/${e.app_id}/nope`);
   });
 });
 

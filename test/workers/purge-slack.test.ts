@@ -41,7 +41,7 @@ describe("purge after a summary update", () => {
     expect(purge.headers["fastly-key"]).toBe("test-fastly-token");
     expect(purge.headers["fastly-soft-purge"]).toBe("1");
     const keys: string[] = purge.json.surrogate_keys;
-    expect(keys).toEqual(expect.arrayContaining(["beta:summary", "beta:summary.sig", "beta:summary.idx", "beta:summary.idx.sig", `beta:refs/heads/app/${app}/x86_64/beta`]));
+    expect(keys).toEqual(expect.arrayContaining(["beta:summary", "beta:summary.sig", "beta:summary.idx", "beta:summary.idx.sig", `beta:refs/heads/app/${app}/x86_64/beta`, "beta:refs/heads/appstream/x86_64", "beta:refs/heads/appstream2/x86_64"]));
     expect(keys.some((k) => k.includes("objects/") || k.includes("deltas/"))).toBe(false);
   });
 

@@ -15,6 +15,9 @@ export const TEST_REPOS = {
   delayed: { approval: "delayed", auto_publish_after_hours: 0.5 },
   // a debounce long enough that two publish jobs land in one summary update on a loaded machine
   truth: { approval: "auto", update_debounce_seconds: 3, update_max_wait_seconds: 10 },
+  // only ever read, to show that reads create no storage
+  readonly: { approval: "required" },
+  retain: { approval: "required", retain_final_builds: 2 },
 };
 
 export const TEST_ENV = {

@@ -3,7 +3,7 @@
  * RepoCoordinator. No public routes.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type { PublishService, RepoMasterCall } from "../../lib/publish-contract.js";
+import type { JobRefs, PublishService, RepoMasterCall } from "../../lib/publish-contract.js";
 import type { CreateJobRequest, Job, JobAccepted } from "../../lib/repo-master-contract.js";
 import { loadPublishConfig } from "./config.js";
 import { RepoMasterClient } from "./repo-master-client.js";
@@ -27,7 +27,7 @@ export default class Publish extends WorkerEntrypoint<Record<string, unknown>> i
     return c.getJob(jobId);
   }
 
-  async getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<{ refs: { ref: string; commit: string | null }[]; next_cursor: string | null }>> {
+  async getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<JobRefs>> {
     const c = this.client();
     if ("error" in c) return { ok: false, error: { message: c.error, retryable: true } };
     return c.getJobRefs(jobId, cursor);

@@ -2,13 +2,10 @@
  * The one client of the repo-master agent: every request signed the Standard Webhooks way with
  * REPO_MASTER_SECRET, every response parsed with the shared contract's zod schemas.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { request } from "../../lib/http/request.js";
-import type { RepoMasterCall } from "../../lib/publish-contract.js";
-import { CreateJobRequest, Job, JobAccepted } from "../../lib/repo-master-contract.js";
-import { Commit } from "../../lib/ids.js";
-
-const JobRefsPage = z.object({ refs: z.array(z.object({ ref: z.string(), commit: Commit.nullable() })), next_cursor: z.string().nullable() });
+import type { JobRefs, RepoMasterCall } from "../../lib/publish-contract.js";
+import { CreateJobRequest, Job, JobAccepted, JobRefsPage, MAX_REFS_PAGE } from "../../lib/repo-master-contract.js";
 import { signedHeaders } from "../../lib/standard-webhooks.js";
 import type { PublishConfig } from "./config.js";
 
@@ -24,10 +21,11 @@ export class RepoMasterClient {
     return this.call("GET", `/v1/jobs/${encodeURIComponent(jobId)}`, "", Job);
   }
 
-  /** A page of an update-repo job's changed refs as the new signed summary lists them. */
-  getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<z.infer<typeof JobRefsPage>>> {
-    const query = new URLSearchParams({ limit: "1000", ...(cursor ? { cursor } : {}) });
-    return this.call("GET", `/v1/jobs/${encodeURIComponent(jobId)}/refs?${query}`, "", JobRefsPage);
+  async getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<JobRefs>> {
+    // the largest page: the coordinator pages only on a digest mismatch, in as few calls as it can
+    const query = new URLSearchParams({ limit: String(MAX_REFS_PAGE), ...(cursor !== undefined ? { cursor } : {}) });
+    const page = await this.call("GET", `/v1/jobs/${encodeURIComponent(jobId)}/refs?${query}`, "", JobRefsPage);
+    return page.ok ? { ok: true, value: { refs: page.value.refs, next_cursor: page.value.next_cursor } } : page;
   }
 
   private async call<T>(method: string, path: string, body: string, schema: z.ZodType<T>): Promise<RepoMasterCall<T>> {

@@ -4,6 +4,7 @@ import { ConfigError } from "../../lib/config.js";
 import { AppError } from "../../lib/errors.js";
 import { createLogger } from "../../lib/log.js";
 import type { HonoEnv } from "./context.js";
+import { allowedMethods } from "./method-not-allowed.js";
 import { requestContext } from "./middleware/request-context.js";
 import { apps } from "./routes/apps.js";
 import { builds } from "./routes/builds.js";
@@ -20,6 +21,18 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.use("/v1/*", requestContext);
 app.use("/status/*", requestContext);
 app.use("/metrics", requestContext);
+
+const allowed = allowedMethods(app.routes);
+// before the routes' own middleware (operator auth): a wrong method is 405 whoever asks
+app.use("*", async (c, next) => {
+  const allow = allowed(c.req.path);
+  if (allow.length > 0 && !allow.includes(c.req.method)) {
+    c.header("Allow", allow.join(", "));
+    return c.json(new AppError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${allow.join(", ")}`).toJSON(), 405);
+  }
+  await next();
+});
+
 app.route("/", builds);
 app.route("/", listing);
 app.route("/", metrics);

@@ -1,10 +1,11 @@
 /**
- * Per request: a request id (echoed as `x-request-id`), a JSON-lines logger carrying it, and the
+ * Per request: a request id (echoed as `x-request-id`; a caller's own only when well-formed), a JSON-lines logger carrying it, and the
  * parsed configuration. A bad configuration fails here with a message naming the variable.
  */
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../../../lib/config.js";
 import { createLogger } from "../../../lib/log.js";
+import { requestIdFrom } from "../../../lib/request-id.js";
 import { parseGitHubConfig } from "../../../lib/github/config.js";
 import { loadSlackConfig } from "../../../lib/slack/config.js";
 import type { HonoEnv } from "../context.js";
@@ -12,7 +13,7 @@ import type { HonoEnv } from "../context.js";
 let announced = false;
 
 export const requestContext = createMiddleware<HonoEnv>(async (c, next) => {
-  const requestId = c.req.header("cf-ray") ?? c.req.header("x-request-id") ?? crypto.randomUUID();
+  const requestId = requestIdFrom(c.req.header("cf-ray"), c.req.header("x-request-id"));
   const config = loadConfig(c.env);
   const log = createLogger({ request_id: requestId }, config.LOG_LEVEL);
   c.set("requestId", requestId);

@@ -8,6 +8,7 @@ import type { Build } from "../../../lib/build.js";
 import { AppError } from "../../../lib/errors.js";
 import { AppId, BuildId, RepoName, buildKey } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
+import { knownRepoParam } from "../known-repo.js";
 import { operatorAuth } from "../middleware/operator-auth.js";
 import { appPublisher } from "../publisher-stub.js";
 import { parseJson } from "../../../lib/read-body.js";
@@ -19,19 +20,14 @@ const AppParams = z.object({ repo: RepoName, app_id: AppId });
 const BuildParams = AppParams.extend({ build_id: BuildId, action: z.enum(["approve", "reject", "cancel", "retry"]).optional() });
 const ActionBody = z.strictObject({ reason: z.string().max(1000).optional() });
 
-function knownRepo(config: HonoEnv["Variables"]["config"], repo: string): void {
-  if (!config.REPOS[repo]) throw new AppError("unknown_repo", `repo "${repo}" is not configured; known repos: ${Object.keys(config.REPOS).join(", ")}`);
-}
-
 function withLinks(base: string, b: Build) {
   return { ...b, status_url: statusUrl(base, b.repo, b.app_id, b.build_id) };
 }
 
 export const apps = new Hono<HonoEnv>()
-  .use("/v1/repos/:repo/apps/*", operatorAuth)
+  .use("/v1/repos/:repo/apps/*", operatorAuth, knownRepoParam)
   .get("/v1/repos/:repo/apps/:app_id", validate("param", AppParams), async (c) => {
     const { repo, app_id } = c.req.valid("param");
-    knownRepo(c.get("config"), repo);
     const view = await appPublisher(c.env, repo, app_id).getApp(repo, app_id);
     const base = c.get("config").PIPELINE_URL ?? new URL(c.req.url).origin;
     const branches = Object.fromEntries(
@@ -45,14 +41,12 @@ export const apps = new Hono<HonoEnv>()
   })
   .get("/v1/repos/:repo/apps/:app_id/builds/:build_id", validate("param", BuildParams), async (c) => {
     const { repo, app_id, build_id } = c.req.valid("param");
-    knownRepo(c.get("config"), repo);
     const build = await appPublisher(c.env, repo, app_id).getBuild(buildKey(repo, app_id, build_id));
     if (!build) throw new AppError("not_found", `no build ${buildKey(repo, app_id, build_id)}`);
     return c.json({ build: withLinks(c.get("config").PIPELINE_URL ?? new URL(c.req.url).origin, build) });
   })
   .post("/v1/repos/:repo/apps/:app_id/builds/:build_id/:action", validate("param", BuildParams), async (c) => {
     const { repo, app_id, build_id, action } = c.req.valid("param");
-    knownRepo(c.get("config"), repo);
     const text = await c.req.text();
     const body = ActionBody.safeParse(text.trim() === "" ? {} : parseJson(text));
     if (!body.success) throw invalidPayload(body.error.issues);

@@ -11,21 +11,25 @@ import { AppError, invalidPayload } from "../../../lib/errors.js";
 import type { HonoEnv } from "../context.js";
 import { appPublisher } from "../publisher-stub.js";
 import { parseJson, readBody } from "../../../lib/read-body.js";
-import { statusUrl } from "../status-url.js";
+import { statusPageUrl, statusUrl } from "../status-url.js";
+import { requireClaimedRepo } from "../known-repo.js";
 import { verifySignedRequest } from "../../../lib/verify-signed-request.js";
+
+/**
+ * Who delivered the event, recorded apart from `source.triggered_by` (issue 10 item 15): the
+ * name of the credential once credentials have names; the shared secrets have none yet.
+ */
+const BUILD_WORKER = "build-webhook";
 
 export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
   const config = c.get("config");
   const body = await readBody(c.req.raw, MAX_BODY_BYTES);
   const webhookId = await verifySignedRequest(config.BUILD_WEBHOOK_SECRETS, c.req.raw.headers, body, { secretName: "BUILD_WEBHOOK_SECRETS" });
-  const parsed = BuildEvent.safeParse(parseJson(body));
+  const json = parseJson(body);
+  requireClaimedRepo(config, json);
+  const parsed = BuildEvent.safeParse(json);
   if (!parsed.success) throw invalidPayload(parsed.error.issues);
   const event = parsed.data;
-  if (!config.REPOS[event.repo]) {
-    throw new AppError("unknown_repo", `repo "${event.repo}" is not configured; known repos: ${Object.keys(config.REPOS).join(", ")}`, [
-      { path: "repo", message: "unknown repo" },
-    ]);
-  }
   // Pipeline-wide webhook-id check (issue 10 item 3), after validation so a refused body does not
   // bind the id. Check-and-reserve is one step in the ledger, committed before the AppPublisher
   // stores anything, so of two different bodies racing under one id exactly one gets through.
@@ -40,7 +44,7 @@ export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
   if (replay.decision.kind === "reused") {
     throw new AppError("webhook_id_reused", `webhook-id ${webhookId} was already used for a different body; sign each message with a new webhook-id`);
   }
-  const result = await appPublisher(c.env, event.repo, event.app_id).intake(event, webhookId, c.get("requestId"));
+  const result = await appPublisher(c.env, event.repo, event.app_id).intake(event, webhookId, c.get("requestId"), BUILD_WORKER);
   const build = result.build;
   if (result.outcome === "conflict") {
     throw new AppError("conflicting_build", `build ${build.key} already exists with a different body; send a new build_id for a new build`, undefined, {
@@ -48,6 +52,7 @@ export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
     });
   }
   c.get("log").info("build intake", { build_key: build.key, outcome: result.outcome, state: build.state });
-  const view = { key: build.key, state: build.state, status_url: statusUrl(config.PIPELINE_URL ?? new URL(c.req.url).origin, build.repo, build.app_id, build.build_id) };
+  const base = config.PIPELINE_URL ?? new URL(c.req.url).origin;
+  const view = { key: build.key, state: build.state, status_url: statusUrl(base, build.repo, build.app_id, build.build_id), status_page_url: statusPageUrl(base, build.repo, build.app_id, build.build_id) };
   return result.outcome === "duplicate" ? c.json({ build: view, duplicate: true }, 200) : c.json({ build: view }, 202);
 });

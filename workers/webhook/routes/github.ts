@@ -7,6 +7,7 @@
  * short permission lookup, then the Durable Object call.
  */
 import { Hono } from "hono";
+import { repoPolicy } from "../../../lib/config.js";
 import { AppError } from "../../../lib/errors.js";
 import { createGitHubClient } from "../../../lib/github/client.js";
 import { parseGitHubConfig } from "../../../lib/github/config.js";
@@ -58,7 +59,7 @@ export const github = new Hono<HonoEnv>().post("/v1/github", async (c) => {
   const early = await peekReplay(c.env, "github", bodyDigest, intent.deliveryId);
   if (early.kind === "reused") return replayed(early.first_seen);
   const key = splitBuildKey(intent.buildKey);
-  if (!key || !c.get("config").REPOS[key.repo]) return ignore(`external_id ${intent.buildKey} is not a build of a configured repo`);
+  if (!key || !repoPolicy(c.get("config"), key.repo)) return ignore(`external_id ${intent.buildKey} is not a build of a configured repo`);
   const publisher = appPublisher(c.env, key.repo, key.appId);
   const build = await publisher.getBuild(intent.buildKey);
   if (!build) return ignore(`no build ${intent.buildKey}`);

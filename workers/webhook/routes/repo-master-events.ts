@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { AppError, invalidPayload } from "../../../lib/errors.js";
 import { Job } from "../../../lib/repo-master-contract.js";
 import type { HonoEnv } from "../context.js";
+import { requireRepo } from "../known-repo.js";
 import { repoCoordinator } from "../publisher-stub.js";
 import { parseJson, readBody } from "../../../lib/read-body.js";
 import { verifySignedRequest } from "../../../lib/verify-signed-request.js";
@@ -31,7 +32,7 @@ export const repoMasterEvents = new Hono<HonoEnv>().post("/v1/repo-master/events
     const parsed = Job.safeParse(parseJson(body));
     if (!parsed.success) throw invalidPayload(parsed.error.issues);
     const job = parsed.data;
-    if (!config.REPOS[job.repo]) throw new AppError("unknown_repo", `repo "${job.repo}" is not configured`);
+    requireRepo(config, job.repo);
     await repoCoordinator(c.env, job.repo).onJobEvent(job.repo, job);
     c.get("log").info("repo-master event", { job_id: job.job_id, kind: job.kind, state: job.state });
   } catch (e) {

@@ -6,9 +6,9 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { AppError, invalidPayload } from "../../../lib/errors.js";
-import { repoPolicy } from "../../../lib/config.js";
 import { RepoName } from "../../../lib/ids.js";
 import type { HonoEnv } from "../context.js";
+import { knownRepoParam } from "../known-repo.js";
 import { operatorAuth } from "../middleware/operator-auth.js";
 import { repoCoordinator } from "../publisher-stub.js";
 import { parseJson } from "../../../lib/read-body.js";
@@ -21,27 +21,24 @@ const NumericCursor = z.strictObject({ cursor: z.string().regex(/^\d{1,16}$/, "m
 const KeyCursor = z.strictObject({ cursor: z.string().min(1).max(400).optional(), limit });
 
 export const repos = new Hono<HonoEnv>()
-  .use("/v1/repos/:repo", operatorAuth)
-  .use("/v1/repos/:repo/pause", operatorAuth)
-  .use("/v1/repos/:repo/resume", operatorAuth)
-  .use("/v1/repos/:repo/queue", operatorAuth)
-  .use("/v1/repos/:repo/updates", operatorAuth)
-  .use("/v1/repos/:repo/updates/:update_id", operatorAuth)
+  .use("/v1/repos/:repo", operatorAuth, knownRepoParam)
+  .use("/v1/repos/:repo/pause", operatorAuth, knownRepoParam)
+  .use("/v1/repos/:repo/resume", operatorAuth, knownRepoParam)
+  .use("/v1/repos/:repo/queue", operatorAuth, knownRepoParam)
+  .use("/v1/repos/:repo/updates", operatorAuth, knownRepoParam)
+  .use("/v1/repos/:repo/updates/:update_id", operatorAuth, knownRepoParam)
   .get("/v1/repos/:repo/queue", validate("param", Params), validate("query", NumericCursor), async (c) => {
     const { repo } = c.req.valid("param");
-    known(c.get("config"), repo);
     const q = c.req.valid("query");
     return c.json(await repoCoordinator(c.env, repo).queuePage(Number(q.cursor ?? 0), q.limit));
   })
   .get("/v1/repos/:repo/updates", validate("param", Params), validate("query", NumericCursor), async (c) => {
     const { repo } = c.req.valid("param");
-    known(c.get("config"), repo);
     const q = c.req.valid("query");
     return c.json(await repoCoordinator(c.env, repo).updatesPage(q.cursor === undefined ? undefined : Number(q.cursor), q.limit));
   })
   .get("/v1/repos/:repo/updates/:update_id", validate("param", Params.extend({ update_id: z.string().min(1).max(200) })), validate("query", KeyCursor), async (c) => {
     const { repo, update_id } = c.req.valid("param");
-    known(c.get("config"), repo);
     const q = c.req.valid("query");
     const detail = await repoCoordinator(c.env, repo).updateDetail(update_id, q.cursor ?? "", q.limit);
     if (!detail) throw new AppError("not_found", `repo "${repo}" has no update "${update_id}" (the last 200 are kept)`);
@@ -49,12 +46,10 @@ export const repos = new Hono<HonoEnv>()
   })
   .get("/v1/repos/:repo", validate("param", Params), async (c) => {
     const { repo } = c.req.valid("param");
-    known(c.get("config"), repo);
     return c.json(await repoCoordinator(c.env, repo).status(repo));
   })
   .post("/v1/repos/:repo/:action{pause|resume}", validate("param", Params.extend({ action: z.enum(["pause", "resume"]) })), async (c) => {
     const { repo, action } = c.req.valid("param");
-    known(c.get("config"), repo);
     const text = await c.req.text();
     const body = PauseBody.safeParse(text.trim() === "" ? {} : parseJson(text));
     if (!body.success) throw invalidPayload(body.error.issues);
@@ -63,7 +58,3 @@ export const repos = new Hono<HonoEnv>()
     const view = action === "pause" ? await stub.pause(repo, actor, body.data.reason) : await stub.resume(repo, actor);
     return c.json(view);
   });
-
-function known(config: HonoEnv["Variables"]["config"], repo: string): void {
-  if (!repoPolicy(config, repo)) throw new AppError("unknown_repo", `repo "${repo}" is not configured; known repos: ${Object.keys(config.REPOS).join(", ")}`);
-}
