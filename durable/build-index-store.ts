@@ -8,6 +8,7 @@ import type { IndexEntry } from "../lib/build-index/entry.js";
 import type { ListedBuild, ListQuery } from "../lib/build-index/listing.js";
 import { emptyHistogram, type HistogramData, type HistogramName } from "../lib/build-index/transition-metrics.js";
 import { emptyRunTotals, foldRuns, type UpdateRun, type UpdateRunTotals } from "../lib/build-index/update-runs.js";
+import { LazySchema } from "./lazy-schema.js";
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS builds (
@@ -61,20 +62,19 @@ const toListed = (r: Row): ListedBuild => ({
 });
 
 export class BuildIndexStore {
-  private ready = false;
+  private readonly schema: LazySchema;
 
-  constructor(private readonly sql: SqlStorage) {}
-
-  /** Whether the tables exist; checked once per instance, then remembered. */
-  private exists(): boolean {
-    if (!this.ready) this.ready = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'builds'").toArray().length > 0;
-    return this.ready;
+  constructor(private readonly sql: SqlStorage) {
+    this.schema = new LazySchema(sql, "builds", SCHEMA);
   }
 
-  private create(): void {
-    if (this.exists()) return;
-    for (const s of SCHEMA) this.sql.exec(s);
-    this.ready = true;
+  private exists(): boolean {
+    return this.schema.exists();
+  }
+
+  /** Creates the tables; call it before a transaction that writes (see LazySchema). */
+  ensureSchema(): void {
+    this.schema.ensure();
   }
 
   /** The transitions already counted for `key` (0 for a new build). */
@@ -88,7 +88,6 @@ export class BuildIndexStore {
    * A check run id, once known, is kept: an upsert made before it was learned does not erase it.
    */
   upsert(e: IndexEntry, counted: number): void {
-    this.create();
     this.sql.exec(
       `INSERT INTO builds (key, repo, app_id, branch, build_id, state, received_at, updated_at, rev, counted, approvals, approvals_required, reason, live_summary_sha256, check_run_id)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
@@ -150,17 +149,21 @@ export class BuildIndexStore {
     return row ? (JSON.parse(row.data) as UpdateRunTotals) : emptyRunTotals();
   }
 
+  /** The runs of `runs` not folded in yet (read-only). */
+  unseenRuns(runs: readonly UpdateRun[]): UpdateRun[] {
+    if (!this.exists() || runs.length === 0) return [...runs];
+    const seen = new Set(this.sql.exec<{ update_id: string }>("SELECT update_id FROM update_runs_seen").toArray().map((r) => r.update_id));
+    return runs.filter((r) => !seen.has(r.update_id));
+  }
+
   /**
-   * Folds in the runs not seen before and forgets ids older than the window (they cannot come
-   * back). Writes nothing when nothing is new, so a repo without updates stays without storage.
+   * Folds in `fresh` (from unseenRuns) and forgets ids older than the window `runs` (they cannot
+   * come back). Needs the schema (ensureSchema first).
    */
-  recordUpdateRuns(runs: readonly UpdateRun[]): UpdateRunTotals {
-    const seen = new Set(this.exists() ? this.sql.exec<{ update_id: string }>("SELECT update_id FROM update_runs_seen").toArray().map((r) => r.update_id) : []);
-    const fresh = runs.filter((r) => !seen.has(r.update_id));
+  recordUpdateRuns(runs: readonly UpdateRun[], fresh: readonly UpdateRun[]): UpdateRunTotals {
     const before = this.updateRunTotals();
     if (fresh.length === 0) return before;
-    this.create();
-    const after = foldRuns(before, fresh, seen);
+    const after = foldRuns(before, fresh, new Set());
     for (const r of fresh) this.sql.exec("INSERT OR IGNORE INTO update_runs_seen (update_id, finished_at) VALUES (?, ?)", r.update_id, r.finished_at);
     const oldest = Math.min(...runs.map((r) => r.finished_at));
     this.sql.exec("DELETE FROM update_runs_seen WHERE finished_at < ?", oldest);

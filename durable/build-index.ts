@@ -46,6 +46,8 @@ export class BuildIndex extends DurableObject<Env> {
    */
   async upsert(entry: IndexEntry): Promise<UpsertResult> {
     try {
+      // outside the transaction: a rolled-back CREATE would leave LazySchema believing it ran
+      this.store.ensureSchema();
       return this.ctx.storage.transactionSync(() => {
         const before = this.store.counted(entry.key);
         const fresh = newTransitions(entry, before?.counted ?? 0);
@@ -71,7 +73,11 @@ export class BuildIndex extends DurableObject<Env> {
   }
 
   async metrics(updateRuns: readonly UpdateRun[] = []): Promise<IndexMetrics> {
-    const runs = this.ctx.storage.transactionSync(() => this.store.recordUpdateRuns(updateRuns.map((r) => ({ update_id: r.update_id, ok: r.ok, finished_at: r.finished_at, ...(r.duration_ms !== undefined ? { duration_ms: r.duration_ms } : {}) }))));
+    const window = updateRuns.map((r): UpdateRun => ({ update_id: r.update_id, ok: r.ok, finished_at: r.finished_at, ...(r.duration_ms !== undefined ? { duration_ms: r.duration_ms } : {}) }));
+    const fresh = this.store.unseenRuns(window);
+    // a scrape writes only when the coordinator finished updates not counted yet
+    if (fresh.length > 0) this.store.ensureSchema();
+    const runs = fresh.length > 0 ? this.ctx.storage.transactionSync(() => this.store.recordUpdateRuns(window, fresh)) : this.store.updateRunTotals();
     return {
       update_runs: runs,
       builds: this.store.countsByState(),
