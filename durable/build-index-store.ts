@@ -7,7 +7,7 @@ import type { BuildState } from "../lib/build-state.js";
 import type { IndexEntry } from "../lib/build-index/entry.js";
 import type { ListedBuild, ListQuery } from "../lib/build-index/listing.js";
 import { emptyHistogram, type HistogramData, type HistogramName } from "../lib/build-index/transition-metrics.js";
-import { emptyRunTotals, foldRuns, type UpdateRun, type UpdateRunTotals } from "../lib/build-index/update-runs.js";
+import { emptyRunTotals, foldPurges, foldRuns, type PurgeRun, type PurgeTotals, type UpdateRun, type UpdateRunTotals } from "../lib/build-index/update-runs.js";
 import { LazySchema } from "./lazy-schema.js";
 
 const SCHEMA = [
@@ -23,7 +23,9 @@ const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS transitions (state TEXT PRIMARY KEY, total INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS histograms (name TEXT PRIMARY KEY, data TEXT NOT NULL)",
   // update-repo runs already folded into the totals: the ids of the coordinator's current window
-  "CREATE TABLE IF NOT EXISTS update_runs_seen (update_id TEXT PRIMARY KEY, finished_at INTEGER NOT NULL)",
+  // purge = 1 once the update's purge report is counted (it is recorded after the update finishes)
+  "CREATE TABLE IF NOT EXISTS update_runs_seen (update_id TEXT PRIMARY KEY, finished_at INTEGER NOT NULL, purge INTEGER NOT NULL DEFAULT 0)",
+  "CREATE TABLE IF NOT EXISTS purge_totals (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS update_run_totals (id INTEGER PRIMARY KEY CHECK (id = 1), data TEXT NOT NULL)",
 ];
 
@@ -168,6 +170,29 @@ export class BuildIndexStore {
     const oldest = Math.min(...runs.map((r) => r.finished_at));
     this.sql.exec("DELETE FROM update_runs_seen WHERE finished_at < ?", oldest);
     this.sql.exec("INSERT INTO update_run_totals (id, data) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data", JSON.stringify(after));
+    return after;
+  }
+
+  /** Of `ids` (updates whose purge is recorded), those whose purge is not counted yet (read-only). */
+  purgesUncounted(ids: readonly string[]): string[] {
+    if (!this.exists() || ids.length === 0) return [...ids];
+    const counted = new Set(this.sql.exec<{ update_id: string }>("SELECT update_id FROM update_runs_seen WHERE purge = 1").toArray().map((r) => r.update_id));
+    return ids.filter((id) => !counted.has(id));
+  }
+
+  purgeTotals(): PurgeTotals {
+    if (!this.exists()) return {};
+    const row = this.sql.exec<{ data: string }>("SELECT data FROM purge_totals WHERE id = 1").toArray()[0];
+    return row ? (JSON.parse(row.data) as PurgeTotals) : {};
+  }
+
+  /** Counts the purges of runs already recorded (recordUpdateRuns first), each once. Needs the schema. */
+  recordPurges(purges: readonly PurgeRun[]): PurgeTotals {
+    const fresh = purges.filter((p) => this.sql.exec("UPDATE update_runs_seen SET purge = 1 WHERE update_id = ? AND purge = 0", p.update_id).rowsWritten > 0);
+    const before = this.purgeTotals();
+    if (fresh.length === 0) return before;
+    const after = foldPurges(before, fresh);
+    this.sql.exec("INSERT INTO purge_totals (id, data) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data", JSON.stringify(after));
     return after;
   }
 }

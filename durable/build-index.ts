@@ -10,9 +10,10 @@
  *   moved, or `{ok: false, error}` when storage failed (retry it).
  * - `list(query)`: a page, newest first by (received_at, key), after an optional position.
  * - `counts()`: builds by state.
- * - `metrics(updateRuns?)`: builds by state, transition totals, the two histograms, and the
- *   update-repo run totals after folding in `updateRuns` (the coordinator's `updatesPage` items;
- *   each run is counted once by update id).
+ * - `metrics(updateRuns?, purges?)`: builds by state, transition totals, the two histograms, and
+ *   the update-repo run and purge totals after folding in `updateRuns` (the coordinator's
+ *   `updatesPage` items) and `purges` (from its `updateDetail`); each counted once by update id.
+ * - `purgesWanted(ids)`: which of these updates' purge reports are not counted yet.
  * Reads create no storage.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -20,7 +21,7 @@ import type { IndexEntry } from "../lib/build-index/entry.js";
 import type { ListPage, ListQuery } from "../lib/build-index/listing.js";
 import { MAX_LIMIT } from "../lib/build-index/listing.js";
 import { newTransitions, observe, type HistogramData, type HistogramName } from "../lib/build-index/transition-metrics.js";
-import type { UpdateRun, UpdateRunTotals } from "../lib/build-index/update-runs.js";
+import type { PurgeRun, PurgeTotals, UpdateRun, UpdateRunTotals } from "../lib/build-index/update-runs.js";
 import { BuildIndexStore } from "./build-index-store.js";
 
 export interface IndexMetrics {
@@ -28,6 +29,7 @@ export interface IndexMetrics {
   transitions: Record<string, number>;
   histograms: Record<HistogramName, HistogramData>;
   update_runs: UpdateRunTotals;
+  purges: PurgeTotals;
 }
 
 export type UpsertResult = { ok: true; applied: boolean; counted: number } | { ok: false; error: string };
@@ -72,14 +74,22 @@ export class BuildIndex extends DurableObject<Env> {
     return this.store.countsByState();
   }
 
-  async metrics(updateRuns: readonly UpdateRun[] = []): Promise<IndexMetrics> {
+  async purgesWanted(ids: readonly string[]): Promise<string[]> {
+    return this.store.purgesUncounted(ids);
+  }
+
+  async metrics(updateRuns: readonly UpdateRun[] = [], purges: readonly PurgeRun[] = []): Promise<IndexMetrics> {
     const window = updateRuns.map((r): UpdateRun => ({ update_id: r.update_id, ok: r.ok, finished_at: r.finished_at, ...(r.duration_ms !== undefined ? { duration_ms: r.duration_ms } : {}) }));
     const fresh = this.store.unseenRuns(window);
-    // a scrape writes only when the coordinator finished updates not counted yet
-    if (fresh.length > 0) this.store.ensureSchema();
-    const runs = fresh.length > 0 ? this.ctx.storage.transactionSync(() => this.store.recordUpdateRuns(window, fresh)) : this.store.updateRunTotals();
+    // a scrape writes only when the coordinator finished updates (or purges) not counted yet
+    const writes = fresh.length > 0 || purges.length > 0;
+    if (writes) this.store.ensureSchema();
+    const { runs, purged } = writes
+      ? this.ctx.storage.transactionSync(() => ({ runs: this.store.recordUpdateRuns(window, fresh), purged: this.store.recordPurges(purges) }))
+      : { runs: this.store.updateRunTotals(), purged: this.store.purgeTotals() };
     return {
       update_runs: runs,
+      purges: purged,
       builds: this.store.countsByState(),
       transitions: this.store.transitionTotals(),
       histograms: { approval_wait: this.store.histogram("approval_wait"), approval_to_live: this.store.histogram("approval_to_live") },

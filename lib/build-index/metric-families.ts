@@ -5,7 +5,7 @@
 import { BUILD_STATES } from "../build-state.js";
 import type { Family } from "../metrics/exposition.js";
 import { HISTOGRAM_BUCKETS, JOB_DURATION_BUCKETS, type HistogramData, type HistogramName } from "./transition-metrics.js";
-import type { UpdateRunTotals } from "./update-runs.js";
+import type { PurgeTotals, UpdateRunTotals } from "./update-runs.js";
 
 export interface RepoMetricsInput {
   repo: string;
@@ -13,6 +13,7 @@ export interface RepoMetricsInput {
   transitions: Record<string, number>;
   histograms: Record<HistogramName, HistogramData>;
   update_runs: UpdateRunTotals;
+  purges: PurgeTotals;
   repo_master_up: boolean;
   paused: boolean;
   queue_length: number;
@@ -63,6 +64,15 @@ export function metricFamilies(repos: readonly RepoMetricsInput[]): Family[] {
       help: "Summary regenerations (update-repo runs) that finished, successful or not.",
       type: "counter",
       samples: repos.map((r) => ({ labels: { repo: r.repo }, value: r.update_runs.ok + r.update_runs.failed })),
+    },
+    {
+      name: "flatgate_purge_requests_total",
+      help: "CDN purge requests (batches) after summary updates, by provider and outcome.",
+      type: "counter",
+      samples: repos.flatMap((r) => Object.entries(r.purges).flatMap(([provider, t]) => [
+        { labels: { repo: r.repo, provider, outcome: "ok" }, value: t.ok },
+        { labels: { repo: r.repo, provider, outcome: "failed" }, value: t.failed },
+      ])),
     },
     {
       name: "flatgate_repo_master_up",

@@ -40,3 +40,28 @@ export function foldRuns(totals: UpdateRunTotals, runs: readonly UpdateRun[], se
   }
   return next;
 }
+
+/** What a finished update's purge report says per CDN provider (the coordinator's updateDetail). */
+export interface PurgeRun {
+  update_id: string;
+  providers: { provider: string; ok: boolean; requests: number }[];
+}
+
+/** Purge requests (batches) by provider and outcome. */
+export type PurgeTotals = Record<string, { ok: number; failed: number }>;
+
+/**
+ * Adds each purge's requests to its provider: all of them `ok` when the provider reported
+ * success, else `failed` (at least one: a provider that failed before sending still failed).
+ */
+export function foldPurges(totals: PurgeTotals, purges: readonly PurgeRun[]): PurgeTotals {
+  const next: PurgeTotals = Object.fromEntries(Object.entries(totals).map(([p, t]) => [p, { ...t }]));
+  for (const run of purges) {
+    for (const p of run.providers) {
+      const t = (next[p.provider] ??= { ok: 0, failed: 0 });
+      if (p.ok) t.ok += p.requests;
+      else t.failed += Math.max(1, p.requests);
+    }
+  }
+  return next;
+}

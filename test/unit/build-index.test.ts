@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from "../../lib/build-index/cursor.js";
 import { indexEntry, REASON_MAX, TRANSITIONS_CARRIED } from "../../lib/build-index/entry.js";
 import { mergePages, type ListedBuild } from "../../lib/build-index/listing.js";
 import { emptyHistogram, newTransitions, observe } from "../../lib/build-index/transition-metrics.js";
-import { emptyRunTotals, foldRuns } from "../../lib/build-index/update-runs.js";
+import { emptyRunTotals, foldPurges, foldRuns } from "../../lib/build-index/update-runs.js";
 import { escapeLabelValue, formatMetrics } from "../../lib/metrics/exposition.js";
 
 const t0 = Date.parse("2026-11-25T10:00:00Z");
@@ -122,6 +122,15 @@ describe("foldRuns", () => {
     const once = foldRuns(emptyRunTotals(), runs, new Set());
     expect(once).toMatchObject({ ok: 1, failed: 1, duration: { count: 1, sum: 4 } });
     expect(foldRuns(once, runs, new Set(["u1", "u2"]))).toEqual(once);
+  });
+});
+
+describe("foldPurges", () => {
+  it("adds requests by provider, failed ones at least once", () => {
+    const t = foldPurges({ fastly: { ok: 1, failed: 0 } }, [
+      { update_id: "u1", providers: [{ provider: "fastly", ok: true, requests: 2 }, { provider: "cloudflare", ok: false, requests: 0 }] },
+    ]);
+    expect(t).toEqual({ fastly: { ok: 3, failed: 0 }, cloudflare: { ok: 0, failed: 1 } });
   });
 });
 

@@ -279,6 +279,18 @@ describe("GET /metrics", () => {
     expect(runs[1]).toBe(runs[0]);
   });
 
+  it("counts the purge of each summary update once, by provider and outcome", async () => {
+    const fastlyOk = async () => {
+      const text = await (await SELFfetch("/metrics", METRICS_TOKEN)).text();
+      const family = parsePrometheusTextFormat(text).find((f) => f.name === "flatgate_purge_requests_total");
+      expect(family?.type).toBe("COUNTER");
+      return Number(family!.metrics.find((m) => m.labels?.repo === "stable" && m.labels?.provider === "fastly" && m.labels?.outcome === "ok")?.value ?? 0);
+    };
+    // the purge report is recorded after the update that made the stable build live
+    const first = await until([coordinatorStub("stable")], async () => { const n = await fastlyOk(); return n >= 1 && n; }, "a counted purge");
+    expect(await fastlyOk()).toBe(first);
+  });
+
   it("GET /v1/repos and GET /metrics write nothing for a repo that has no builds", async () => {
     // `truth` is not used in this file: its coordinator and index have never been written
     expect((await operator("GET", "/v1/repos")).status).toBe(200);
