@@ -8,6 +8,7 @@ import { benchCoalescing } from "./coalescing.js";
 import { gc } from "./harness.js";
 import { benchIntake } from "./intake.js";
 import { benchIntakeWorkerd } from "./intake-workerd.js";
+import { benchIndexListing } from "./index-listing.js";
 import { benchProjections } from "./projections.js";
 import { benchPurgePlanning } from "./purge-planning.js";
 import { benchReceiveBuild } from "./receive-build.js";
@@ -21,6 +22,7 @@ const BENCHMARKS: { id: string; run: () => Section | Promise<Section> }[] = [
   { id: "purge-planning", run: benchPurgePlanning },
   { id: "projections", run: benchProjections },
   { id: "build-memory", run: benchBuildMemory },
+  { id: "index-listing", run: benchIndexListing },
 ];
 
 const wanted = process.argv.slice(2);

@@ -33,8 +33,8 @@ export interface AppView {
   branches: Record<string, Build[]>;
 }
 
-/** GitHub and Slack syncs bring the target up to the build's current state: one pending is enough. */
-const dedupe = (e: Effect) => (e.kind === "github" || e.kind === "slack" ? `${e.kind}:${e.build_key}` : undefined);
+/** GitHub, Slack and index syncs bring the target up to the build's current state: one pending is enough. */
+const dedupe = (e: Effect) => (e.kind === "github" || e.kind === "slack" || e.kind === "index" ? `${e.kind}:${e.build_key}` : undefined);
 
 export class AppPublisher extends DurableObject<Env> {
   private readonly builds: BuildStore;
@@ -226,7 +226,12 @@ export class AppPublisher extends DurableObject<Env> {
   /** Merges fields an effect learned (check run id, Slack ts) into the stored build. */
   remember(key: string, patch: Pick<Partial<Build>, "github" | "slack">): void {
     const build = this.builds.get(key);
-    if (build) this.builds.put({ ...build, ...patch });
+    if (!build) return;
+    this.builds.put({ ...build, ...patch });
+    // the index shows the check run id: a newly learned one is worth an upsert
+    if (patch.github?.check_run_id !== undefined && patch.github.check_run_id !== build.github?.check_run_id) {
+      this.outbox.add([{ kind: "index", build_key: key }], Date.now(), dedupe);
+    }
   }
 
   private async schedule(): Promise<void> {

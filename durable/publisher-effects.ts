@@ -1,6 +1,6 @@
 /**
  * Performs one outbox effect of an AppPublisher: sync the GitHub check run, sync the Slack
- * message, or hand the build to the RepoCoordinator. Failures come back as values with an
+ * message, upsert the build index, or hand the build to the RepoCoordinator. Failures come back as values with an
  * optional Retry-After; the outbox reschedules them. Answers a retry cannot change (App not
  * installed, a 422) are logged and dropped instead of retried forever.
  */
@@ -8,6 +8,7 @@ import type { Build } from "../lib/build.js";
 import { loadConfig } from "../lib/config.js";
 import { splitBuildKey } from "../lib/ids.js";
 import type { Logger } from "../lib/log.js";
+import { indexEntry } from "../lib/build-index/entry.js";
 import type { Effect } from "../lib/publisher/effects.js";
 import { postThreadReply, syncBuildMessage } from "../lib/slack/sync-build-message.js";
 import { syncCheckRun } from "../lib/github/sync-check-run.js";
@@ -38,6 +39,8 @@ export async function performPublisherEffect(ctx: EffectContext, effect: Effect,
       return enqueue(ctx, build);
     case "github":
       return github(ctx, build);
+    case "index":
+      return index(ctx, build);
     case "slack":
     case "slack_reply": {
       const client = slackClient(ctx.env);
@@ -92,4 +95,14 @@ async function enqueue(ctx: EffectContext, build: Build): Promise<EffectResult> 
   }
   if (build.state === "approved") await ctx.publisher.progress(build.key, { kind: "queued" });
   return { ok: true };
+}
+
+/** The upsert carries the build's current state and rev; the index drops it if it already has newer. */
+async function index(ctx: EffectContext, build: Build): Promise<EffectResult> {
+  try {
+    const result = await ctx.env.BUILD_INDEX.get(ctx.env.BUILD_INDEX.idFromName(build.repo)).upsert(indexEntry(build));
+    return result.ok ? { ok: true } : { ok: false, error: `build index: ${result.error}` };
+  } catch (e) {
+    return { ok: false, error: `build index unreachable: ${e instanceof Error ? e.message : String(e)}` };
+  }
 }

@@ -115,6 +115,8 @@ export const WebhookEnvConfig = z.object({
   /** admin on every repo (before roles); OPERATORS have a role per repo */
   OPERATOR_TOKENS: OperatorTokens.default([]),
   OPERATORS: JsonList(OperatorEntry),
+  /** a bearer token good for GET /metrics only (a Prometheus scraper need not hold an operator token) */
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters").regex(/^\S+$/, "must not contain spaces").optional()),
   /** public base URL of this worker: status links in check runs and Slack, agent callbacks */
   PIPELINE_URL: z.url().optional(),
   REPO_MASTER_SECRET: optionalString.pipe(

@@ -11,12 +11,15 @@ export type Effect =
   /** a thread reply under the build's Slack message (refused approval, retries) */
   | { kind: "slack_reply"; build_key: string; text: string }
   /** hand an approved build to the repo's RepoCoordinator */
-  | { kind: "enqueue"; build_key: string };
+  | { kind: "enqueue"; build_key: string }
+  /** upsert the build's row in the repo's BuildIndex (listing, metrics) */
+  | { kind: "index"; build_key: string };
 
-/** Every state change is mirrored to GitHub and Slack. */
+/** Every state change is mirrored to GitHub and Slack, and to the repo's build index. */
 export function mirror(build_key: string): Effect[] {
   return [
     { kind: "github", build_key },
     { kind: "slack", build_key },
+    { kind: "index", build_key },
   ];
 }

@@ -154,8 +154,10 @@ describe("item 5: x-request-id is taken only when well-formed", () => {
 
 describe("item 9: a known route with the wrong method is 405 with Allow", () => {
   const cases: [string, string, string][] = [
-    ["PUT", "/v1/builds", "POST"],
-    ["GET", "/v1/builds", "POST"],
+    // GET /v1/builds is the listing (issue 11), POST the intake
+    ["PUT", "/v1/builds", "GET, HEAD, POST"],
+    ["DELETE", "/v1/builds", "GET, HEAD, POST"],
+    ["POST", "/metrics", "GET, HEAD"],
     ["DELETE", "/v1/github", "POST"],
     ["GET", "/v1/repo-master/events", "POST"],
     ["POST", "/status/stable/org.example.App/1", "GET, HEAD"],

@@ -4,6 +4,7 @@ export const TEST_SECRETS = {
   buildRotated: "whsec_dGVzdC1idWlsZC13ZWJob29rLXNlY3JldC0wMDAwMDI=",
   repoMaster: "whsec_dGVzdC1yZXBvLW1hc3Rlci1zZWNyZXQtMDAwMDAwMDE=",
   operatorToken: "test-operator-token-0123456789",
+  metricsToken: "test-metrics-token-0123456789",
   githubWebhook: "test-github-webhook-secret",
   /** BUILD_CREDENTIALS "buildbot-gnome" (two entries: a rotation) */
   scopedGnome: "whsec_dGVzdC1zY29wZWQtZ25vbWUtY3JlZGVudGlhbC0wMQ==",
@@ -62,6 +63,7 @@ export const TEST_ENV = {
     { name: "ada", token_sha256: "6dd4acb8838edaef8d49cfe27a57cb43c2900e6c7038220c745f867696948a35", role: "admin", repos: ["quorum"] },
   ]),
   OIDC_JWKS_COOLDOWN_SECONDS: "1",
+  METRICS_TOKEN: TEST_SECRETS.metricsToken,
   REPO_MASTER_SECRET: TEST_SECRETS.repoMaster,
   PIPELINE_URL: "https://flatgate.test",
   LOG_LEVEL: "warn",

@@ -9,6 +9,8 @@ import { requestContext } from "./middleware/request-context.js";
 import { apps } from "./routes/apps.js";
 import { builds } from "./routes/builds.js";
 import { github } from "./routes/github.js";
+import { listing } from "./routes/listing.js";
+import { metrics } from "./routes/metrics.js";
 import { repoMasterEvents } from "./routes/repo-master-events.js";
 import { repos } from "./routes/repos.js";
 import { status } from "./routes/status.js";
@@ -18,6 +20,7 @@ export const app = new Hono<HonoEnv>();
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.use("/v1/*", requestContext);
 app.use("/status/*", requestContext);
+app.use("/metrics", requestContext);
 
 const allowed = allowedMethods(app.routes);
 // before the routes' own middleware (operator auth): a wrong method is 405 whoever asks
@@ -31,6 +34,8 @@ app.use("*", async (c, next) => {
 });
 
 app.route("/", builds);
+app.route("/", listing);
+app.route("/", metrics);
 app.route("/", apps);
 app.route("/", repos);
 app.route("/", repoMasterEvents);

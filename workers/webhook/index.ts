@@ -2,6 +2,7 @@
 import { app } from "./app.js";
 
 export { AppPublisher } from "../../durable/app-publisher.js";
+export { BuildIndex } from "../../durable/build-index.js";
 export { RepoCoordinator } from "../../durable/repo-coordinator.js";
 export { ReplayLedger } from "../../durable/replay-ledger.js";
 

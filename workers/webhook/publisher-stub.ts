@@ -11,3 +11,8 @@ export function repoCoordinator(env: Env, repo: string) {
 export function replayLedger(env: Env, shard: string) {
   return env.REPLAY_LEDGER.get(env.REPLAY_LEDGER.idFromName(shard));
 }
+
+/** The repo's BuildIndex (durable/build-index.ts): listing and build metrics. */
+export function buildIndex(env: Env, repo: string) {
+  return env.BUILD_INDEX.get(env.BUILD_INDEX.idFromName(repo));
+}
