@@ -15,8 +15,19 @@ export interface RepoMasterError {
 
 export type RepoMasterCall<T> = { ok: true; value: T } | { ok: false; error: RepoMasterError };
 
+/** a build event's artifact: for a flat-manager repo, url is `<flat_manager_url>/api/v1/build/<id>` */
+export interface BuildArtifact {
+  url: string;
+  refs: Record<string, string>;
+}
+
+/** the intake check of a flat-manager build (issue 12); a refusal names the reason */
+export type BuildCheck = { accepted: true; fm_build_id: number } | { accepted: false; reason: string };
+
 export interface PublishService {
   submitJob(request: CreateJobRequest): Promise<RepoMasterCall<JobAccepted>>;
   getJob(jobId: string): Promise<RepoMasterCall<Job>>;
   getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<{ refs: { ref: string; commit: string | null }[]; next_cursor: string | null }>>;
+  /** only for repos whose backend is flat-manager: GET /api/v1/build/<id>/extended, as on intake */
+  checkBuild(repo: string, artifact: BuildArtifact): Promise<RepoMasterCall<BuildCheck>>;
 }

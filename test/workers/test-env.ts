@@ -5,6 +5,8 @@ export const TEST_SECRETS = {
   repoMaster: "whsec_dGVzdC1yZXBvLW1hc3Rlci1zZWNyZXQtMDAwMDAwMDE=",
   operatorToken: "test-operator-token-0123456789",
   githubWebhook: "test-github-webhook-secret",
+  /** flat-manager's base64 `secret` (test/fixtures/fake-flat-manager.ts checks tokens with it) */
+  flatManager: "ZmxhdGdhdGUtdGVzdC1mbGF0LW1hbmFnZXItc2VjcmV0",
 };
 
 export const TEST_REPOS = {
@@ -14,6 +16,8 @@ export const TEST_REPOS = {
   delayed: { approval: "delayed", auto_publish_after_hours: 0.5 },
   // a debounce long enough that two publish jobs land in one summary update on a loaded machine
   truth: { approval: "auto", update_debounce_seconds: 3, update_max_wait_seconds: 10 },
+  // published by the stand-in flat-manager (its repo "stable"); URLs replaced by vitest.config.ts
+  "flat-manager": { approval: "auto", update_debounce_seconds: 0.1, update_max_wait_seconds: 0.5, backend: "flat-manager", flat_manager_url: "http://127.0.0.1:9", flat_manager_repo: "stable" },
 };
 
 export const TEST_ENV = {

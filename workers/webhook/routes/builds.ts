@@ -13,6 +13,7 @@ import { appPublisher } from "../publisher-stub.js";
 import { parseJson, readBody } from "../../../lib/read-body.js";
 import { statusUrl } from "../status-url.js";
 import { verifySignedRequest } from "../../../lib/verify-signed-request.js";
+import { publishService } from "../../../durable/services.js";
 
 export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
   const config = c.get("config");
@@ -25,6 +26,12 @@ export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
     throw new AppError("unknown_repo", `repo "${event.repo}" is not configured; known repos: ${Object.keys(config.REPOS).join(", ")}`, [
       { path: "repo", message: "unknown repo" },
     ]);
+  }
+  // A flat-manager build is read from flat-manager (issue 12) before the id is bound or anything stored
+  if (config.REPOS[event.repo]!.backend === "flat-manager" && event.status === "success") {
+    const check = await publishService(c.env).checkBuild(event.repo, event.artifact);
+    if (!check.ok) throw new AppError("upstream_error", `could not read the build from flat-manager: ${check.error.message}`);
+    if (!check.value.accepted) throw new AppError("build_refused", check.value.reason, [{ path: "artifact.url", message: check.value.reason }]);
   }
   // Pipeline-wide webhook-id check (issue 10 item 3), after validation so a refused body does not
   // bind the id. Check-and-reserve is one step in the ledger, committed before the AppPublisher

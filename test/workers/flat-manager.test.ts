@@ -1,0 +1,176 @@
+/**
+ * A repo whose backend is flat-manager (issue 12), in real workerd against the stand-in
+ * flat-manager (test/fixtures/fake-flat-manager.ts: the reference's API, real OSTree repo,
+ * real GPG-signed summary): intake and pre-publish refusals, publish → publish job →
+ * update-repo job → signed summary → live → purge, wrong-published-state, the token alert,
+ * and the job reads that are GETs with a JSON body.
+ */
+import { env } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import { control, coordinatorStub, driveAlarms, json, makeEvent, operator, postBuild } from "./helpers.js";
+
+const REPO = "flat-manager";
+const fm = () => (env as unknown as { FAKE_FLAT_MANAGER_URL: string }).FAKE_FLAT_MANAGER_URL;
+let n = 0;
+
+interface FmBuild {
+  id: number;
+  url: string;
+  refs: Record<string, string>;
+}
+
+async function fmBuild(appId: string, extra: Record<string, unknown> = {}): Promise<FmBuild> {
+  return control(fm(), "build", { app_id: appId, ...extra });
+}
+
+function eventFor(appId: string, b: FmBuild) {
+  return makeEvent({ repo: REPO, app_id: appId, branch: "stable", build_id: `fm${++n}-${Date.now()}`, artifact: { url: b.url, refs: b.refs } });
+}
+
+async function buildState(e: { repo: string; app_id: string; build_id: string }) {
+  return (await json(await operator("GET", `/v1/repos/${e.repo}/apps/${e.app_id}/builds/${e.build_id}`))).build;
+}
+
+async function fmState(): Promise<{ builds: any[]; jobs: any[]; requests: any[] }> {
+  return control(fm(), "state");
+}
+
+const until = <T>(check: () => Promise<T | undefined | false>, what: string, ms = 25_000) => driveAlarms(coordinatorStub(REPO), check, what, ms);
+
+beforeEach(async () => {
+  await control(fm(), "reset");
+  await operator("POST", `/v1/repos/${REPO}/resume`);
+});
+
+describe("flat-manager backend", () => {
+  it("publishes through flat-manager and goes live when the signed summary lists the published commits; then purges", async () => {
+    const app = `org.example.FmHappy${Date.now() % 100000}`;
+    const b = await fmBuild(app);
+    const e = eventFor(app, b);
+    expect((await postBuild(e)).status).toBe(202);
+    const live = await until(async () => {
+      const s = await buildState(e);
+      return s.state === "live" && s;
+    }, "live");
+    const { requests, jobs, builds } = await fmState();
+    const mine = requests.filter((r) => r.path.startsWith(`/api/v1/build/${b.id}`));
+    // read on intake and again before publishing
+    expect(mine.filter((r) => r.path.endsWith("/extended")).length).toBeGreaterThanOrEqual(2);
+    const post = mine.find((r) => r.method === "POST" && r.path.endsWith("/publish"));
+    expect(post).toMatchObject({ body: "{}", status: 200 });
+    // the narrowest claims: one build, one scope, this app, flat-manager's repo name
+    expect(post.claims).toMatchObject({ sub: `build/${b.id}`, scope: ["publish"], prefixes: [app], repos: ["stable"] });
+    // GET with a JSON body, as flat-manager requires, and it answered 200
+    const read = mine.find((r) => r.method === "GET" && r.path.endsWith("/publish"));
+    expect(read).toMatchObject({ contentType: "application/json", body: "{}", status: 200 });
+    const publishJob = jobs.find((j) => j.id === builds.find((x) => x.id === b.id).publish_job_id);
+    const updateId = JSON.parse(publishJob.results)["update-repo-job"];
+    const jobRead = requests.find((r) => r.path === `/api/v1/job/${updateId}`);
+    expect(jobRead).toMatchObject({ method: "GET", contentType: "application/json", body: "{}", status: 200 });
+    expect(jobRead.claims).toMatchObject({ sub: "build", scope: ["jobs"] });
+    expect(jobs.find((j) => j.id === updateId).status).toBe(2);
+    // live at the commits flat-manager published (re-signed in the main repo), not the build's
+    const ref = Object.keys(b.refs)[0]!;
+    expect(live.published_refs[ref]).toBe(JSON.parse(publishJob.results).refs[ref]);
+    expect(live.published_refs[ref]).not.toBe(b.refs[ref]);
+    expect(live.live.summary_sha256).toMatch(/^[0-9a-f]{64}$/);
+    // Flatgate asked flat-manager for no update-repo of its own, and the purge ran
+    expect(requests.some((r) => r.path.includes("republish") || r.path.includes("update"))).toBe(false);
+    const update = await until(async () => {
+      const u = await json(await operator("GET", `/v1/repos/${REPO}/updates/${live.live.update_id}`));
+      return u.purge && u;
+    }, "purge report");
+    expect(update.purge.providers).toEqual([expect.objectContaining({ provider: "fastly", ok: true })]);
+  });
+
+  it("refuses at intake, naming the reason: checks, repo_state, refs", async () => {
+    const review = await fmBuild("org.example.FmReview", { checks: [{ name: "lint", status: 4, reason: "new permission: --filesystem=home" }] });
+    let res = await postBuild(eventFor("org.example.FmReview", review));
+    expect(res.status).toBe(422);
+    let body = await json(res);
+    expect(body.error.code).toBe("build_refused");
+    expect(body.error.message).toBe(`flat-manager build ${review.id}: checks block it: lint is ReviewRequired (new permission: --filesystem=home)`);
+
+    const validating = await fmBuild("org.example.FmValidating", { repo_state: 6 });
+    res = await postBuild(eventFor("org.example.FmValidating", validating));
+    expect(res.status).toBe(422);
+    expect((await json(res)).error.message).toContain("is in repo_state Validating, not Ready");
+
+    const other = await fmBuild("org.example.FmRefs");
+    const e = eventFor("org.example.FmRefs", other);
+    const ref = Object.keys(other.refs)[0]!;
+    e.artifact.refs = { [ref]: "0".repeat(64) };
+    res = await postBuild(e);
+    body = await json(res);
+    expect(res.status).toBe(422);
+    expect(body.error.message).toContain("refs differ from the event");
+    expect(body.error.issues[0].path).toBe("artifact.url");
+  });
+
+  it("refuses before publishing when the build changed since intake: a permanent failure with the reason", async () => {
+    const b = await fmBuild("org.example.FmLateFail");
+    await operator("POST", `/v1/repos/${REPO}/pause`, { reason: "stage" });
+    const e = eventFor("org.example.FmLateFail", b);
+    expect((await postBuild(e)).status).toBe(202);
+    await control(fm(), "set", { id: b.id, fields: { repo_state: 3, repo_state_reason: "1 out of 1 checks failed (lint)" } });
+    await operator("POST", `/v1/repos/${REPO}/resume`);
+    const failed = await until(async () => {
+      const s = await buildState(e);
+      return s.state === "failed" && s;
+    }, "failed");
+    expect(failed.reason).toContain(`flat-manager build ${b.id} is in repo_state Failed, not Ready: 1 out of 1 checks failed (lint)`);
+    expect((await fmState()).requests.some((r) => r.method === "POST" && r.path === `/api/v1/build/${b.id}/publish`)).toBe(false);
+  });
+
+  it("treats wrong-published-state `published` as success: the build goes on to live, published once", async () => {
+    const app = "org.example.FmRace";
+    const b = await fmBuild(app);
+    await operator("POST", `/v1/repos/${REPO}/pause`, { reason: "stage" });
+    const e = eventFor(app, b);
+    expect((await postBuild(e)).status).toBe(202);
+    // published behind Flatgate's back, and Flatgate's pre-publish read still sees it unpublished
+    await control(fm(), "publish-directly", { id: b.id });
+    await until(async () => (await fmState()).builds.find((x) => x.id === b.id).published_state === 2, "published by flat-manager", 10_000);
+    await control(fm(), "set", { id: b.id, fields: { staleExtended: true } });
+    await operator("POST", `/v1/repos/${REPO}/resume`);
+    await until(async () => (await buildState(e)).state === "live", "live");
+    const posts = (await fmState()).requests.filter((r) => r.method === "POST" && r.path === `/api/v1/build/${b.id}/publish`);
+    expect(posts).toHaveLength(1);
+    expect(posts[0].status).toBe(400);
+    expect((await fmState()).jobs.filter((j) => j.kind === 1 && JSON.parse(j.contents).build === b.id)).toHaveLength(1);
+  });
+
+  it("says in plain words when flat-manager rejects the token, at intake and while publishing", async () => {
+    const b = await fmBuild("org.example.FmToken");
+    // tokens minted now are expired on flat-manager's clock
+    await control(fm(), "clock", { offset_s: 3600 });
+    const res = await postBuild(eventFor("org.example.FmToken", b));
+    expect(res.status).toBe(502);
+    const msg = (await json(res)).error.message;
+    expect(msg).toContain("flat-manager rejected FLAT_MANAGER_SECRET (Token is expired)");
+
+    await control(fm(), "clock", { offset_s: 0 });
+    await operator("POST", `/v1/repos/${REPO}/pause`, { reason: "stage" });
+    const e = eventFor("org.example.FmToken", b);
+    expect((await postBuild(e)).status).toBe(202);
+    await control(fm(), "clock", { offset_s: 3600 });
+    await operator("POST", `/v1/repos/${REPO}/resume`);
+    const waiting = await until(async () => {
+      const s = await buildState(e);
+      const h = s.history.find((x: any) => typeof x.reason === "string" && x.reason.includes("FLAT_MANAGER_SECRET"));
+      return h && s;
+    }, "the token problem in the build's history");
+    expect(waiting.history.map((h: any) => h.reason).join("\n")).toContain("Token is expired");
+    expect((await fmState()).requests.some((r) => r.status === 401 && r.path === `/api/v1/build/${b.id}/extended`)).toBe(true);
+    await control(fm(), "clock", { offset_s: 0 });
+  });
+
+  it("refuses a job read without its JSON body, as flat-manager does, so the body is what makes the reads work", async () => {
+    const res = await fetch(`${fm()}/api/v1/job/1`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    expect(await res.text()).toBe("Content type error");
+    // and workerd's fetch cannot send one, which is why the client uses a socket
+    expect(() => new Request(`${fm()}/api/v1/job/1`, { method: "GET", body: "{}" })).toThrow(/GET or HEAD/);
+  });
+});
