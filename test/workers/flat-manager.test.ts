@@ -7,6 +7,7 @@
  */
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import { publishService } from "../../durable/services.js";
 import { control, coordinatorStub, driveAlarms, json, makeEvent, operator, postBuild } from "./helpers.js";
 
 const REPO = "flat-manager";
@@ -172,5 +173,82 @@ describe("flat-manager backend", () => {
     expect(await res.text()).toBe("Content type error");
     // and workerd's fetch cannot send one, which is why the client uses a socket
     expect(() => new Request(`${fm()}/api/v1/job/1`, { method: "GET", body: "{}" })).toThrow(/GET or HEAD/);
+  });
+
+  it("leaves coalescing to flat-manager: publishes inside delay-update-secs share one update-repo job, and all go live", async () => {
+    await control(fm(), "delay", { secs: 2 });
+    await operator("POST", `/v1/repos/${REPO}/pause`, { reason: "collect" });
+    const apps = ["org.example.FmCoalesceA", "org.example.FmCoalesceB", "org.example.FmCoalesceC"];
+    const made = await Promise.all(apps.map((a) => fmBuild(a)));
+    const events = apps.map((a, i) => eventFor(a, made[i]!));
+    for (const e of events) expect((await postBuild(e)).status).toBe(202);
+    await operator("POST", `/v1/repos/${REPO}/resume`);
+    await until(async () => (await Promise.all(events.map(buildState))).every((b) => b.state === "live"), "all live");
+    const { jobs, builds } = await fmState();
+    const updateIds = new Set(made.map((m) => JSON.parse(jobs.find((j) => j.id === builds.find((b) => b.id === m.id).publish_job_id).results)["update-repo-job"]));
+    expect(updateIds.size).toBe(1);
+    expect(jobs.find((j) => j.id === [...updateIds][0]).status).toBe(2);
+  });
+
+  it("a flat-manager restart during update-repo: the Broken job is re-queued, and live waits for a summary that lists the build", async () => {
+    const app = "org.example.FmRestartUpdate";
+    const b = await fmBuild(app);
+    await control(fm(), "stall", { kinds: [2] });
+    const e = eventFor(app, b);
+    expect((await postBuild(e)).status).toBe(202);
+    await until(async () => (await fmState()).jobs.some((j) => j.kind === 2 && j.status === 1), "update-repo started", 15_000);
+    expect((await buildState(e)).state).toBe("published");
+    await control(fm(), "restart");
+    await control(fm(), "stall", { kinds: [] });
+    const { jobs } = await fmState();
+    expect(jobs.some((j) => j.kind === 2 && j.status === 3)).toBe(true);
+    const live = await until(async () => {
+      const s = await buildState(e);
+      return s.state === "live" && s;
+    }, "live after the re-queued update-repo");
+    const ref = Object.keys(b.refs)[0]!;
+    expect(live.published_refs[ref]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("a flat-manager restart during publish: the Broken publish fails the build with the reason, and it is not published again", async () => {
+    const app = "org.example.FmRestartPublish";
+    const b = await fmBuild(app);
+    await control(fm(), "stall", { kinds: [1] });
+    const e = eventFor(app, b);
+    expect((await postBuild(e)).status).toBe(202);
+    await until(async () => (await fmState()).jobs.some((j) => j.kind === 1 && j.status === 1 && JSON.parse(j.contents).build === b.id), "publish started", 15_000);
+    await control(fm(), "restart");
+    await control(fm(), "stall", { kinds: [] });
+    const failed = await until(async () => {
+      const s = await buildState(e);
+      return s.state === "failed" && s;
+    }, "failed");
+    expect(failed.reason).toMatch(/Broken|restarted during publish/);
+    const posts = (await fmState()).requests.filter((r) => r.method === "POST" && r.path === `/api/v1/build/${b.id}/publish`);
+    expect(posts).toHaveLength(1);
+  });
+
+  it("a Flatgate job retried under a new id (its state lost) follows the build flat-manager already published: once, same commits", async () => {
+    const app = "org.example.FmRetry";
+    const b = await fmBuild(app);
+    const service = publishService(env as unknown as Env);
+    const request = (jobId: string) => ({ job_id: jobId, kind: "publish" as const, repo: REPO, builds: [{ build_key: `${REPO}/${app}/r1`, app_id: app, artifact: { url: b.url, refs: b.refs } }] });
+    const runToEnd = async (jobId: string) => {
+      expect((await service.submitJob(request(jobId))).ok).toBe(true);
+      // the same id again is the same job
+      expect(await service.submitJob(request(jobId))).toMatchObject({ ok: true, value: { job_id: jobId } });
+      for (let i = 0; i < 200; i++) {
+        const got = await service.getJob(jobId);
+        if (got.ok && got.value.state === "succeeded") return got.value;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`${jobId} did not finish`);
+    };
+    const first = await runToEnd(`${REPO}-publish-9001-aaaa`);
+    const second = await runToEnd(`${REPO}-publish-9002-bbbb`);
+    expect(first.kind === "publish" && first.result?.builds[0]).toMatchObject({ ok: true });
+    expect(second.kind === "publish" && second.result?.builds).toEqual(first.kind === "publish" ? first.result?.builds : undefined);
+    const posts = (await fmState()).requests.filter((r) => r.method === "POST" && r.path === `/api/v1/build/${b.id}/publish`);
+    expect(posts).toHaveLength(1);
   });
 });

@@ -32,6 +32,8 @@ import type { BuildRow, FlatManagerStore, JobRow } from "./flat-manager-store.js
 const MAX_SUMMARY_MISSES = 30;
 const KEEP_JOBS_MS = 7 * 24 * 3600_000;
 const MAX_CHANGED_PATHS = 2000;
+/** how long a Broken update-repo job's refs may take to reach the summary through a re-queued one */
+const BROKEN_GRACE_MS = 10 * 60_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -180,7 +182,7 @@ export class FlatManagerBackend {
     }
     const missing = Object.keys(refs).filter((r) => !(r in published));
     if (missing.length) return this.put({ ...base, phase: "failed", error: `flat-manager publish job ${j.id} did not publish ${missing.join(", ")}` });
-    this.store.setPending(Object.keys(published), results["update-repo-job"]);
+    this.store.setPending(published, results["update-repo-job"]);
     return this.put({ ...base, phase: "published", published_refs: JSON.stringify(published), update_job_id: results["update-repo-job"], error: null });
   }
 
@@ -193,7 +195,7 @@ export class FlatManagerBackend {
     let transient: FmFailure | undefined;
     let progressed = false;
     for (const w of this.store.waits(job.job_id)) {
-      if (w.status === JobStatus.Ended) continue;
+      if (w.status === JobStatus.Ended || w.status === JobStatus.Broken) continue;
       const j = await this.client.job(w.fm_job_id);
       if (!j.ok) {
         if (j.error.kind === "token") return callError(j.error);
@@ -204,22 +206,25 @@ export class FlatManagerBackend {
         transient = j.error;
         continue;
       }
-      if (j.value.status === JobStatus.Broken) {
-        const why = parseResults(j.value, FmFailedResults)?.["error-message"] ?? "no results (flat-manager was restarted during it, and re-queues it at startup)";
-        this.store.finishJob(job.job_id, "failed", this.now(), { error: `flat-manager update-repo job ${w.fm_job_id} is Broken: ${why}` });
-        return undefined;
-      }
       if (j.value.status !== w.status) {
         this.store.setWait(job.job_id, w.fm_job_id, j.value.status);
         progressed = true;
       }
     }
-    if (this.store.waits(job.job_id).some((w) => w.status !== JobStatus.Ended)) return transient && !progressed ? callError(transient) : undefined;
-    return this.readSummary(job);
+    const waits = this.store.waits(job.job_id);
+    if (waits.some((w) => w.status !== JobStatus.Ended && w.status !== JobStatus.Broken)) return transient && !progressed ? callError(transient) : undefined;
+    return this.readSummary(job, waits.filter((w) => w.status === JobStatus.Broken).map((w) => w.fm_job_id));
   }
 
-  /** The update-repo jobs have Ended: the signed summary is what users get, so `live` is read from it. */
-  private async readSummary(job: JobRow): Promise<RepoMasterError | undefined> {
+  /**
+   * The update-repo jobs are over: the signed summary is what users get, so `live` is read from
+   * it. A Broken update job (flat-manager restarted during it) wrote no summary; flat-manager
+   * re-queues it at startup under a new id that nothing tells us, so for its refs the summary
+   * itself must show the published commits (the re-queued job, or any later update, ran) before
+   * the job succeeds; after BROKEN_GRACE_MS without that it fails, and the builds wait for the
+   * coordinator's next update-repo.
+   */
+  private async readSummary(job: JobRow, broken: readonly number[]): Promise<RepoMasterError | undefined> {
     const summary = await this.client.repoFile("summary");
     if (!summary.ok) return callError(summary.error);
     const sig = await this.client.repoFile("summary.sig");
@@ -233,6 +238,14 @@ export class FlatManagerBackend {
     const listed = summaryRefs(summary.value);
     if (!listed) {
       this.store.finishJob(job.job_id, "failed", this.now(), { error: `${this.client.target.repoUrl}/summary is not an OSTree summary` });
+      return undefined;
+    }
+    for (const fmJobId of broken) {
+      const unlisted = [...this.store.pendingOf(job.job_id, fmJobId)].filter(([ref, commit]) => listed.get(ref) !== commit);
+      if (unlisted.length === 0) continue;
+      if (this.now() - job.created_at > BROKEN_GRACE_MS) {
+        this.store.finishJob(job.job_id, "failed", this.now(), { error: `flat-manager update-repo job ${fmJobId} is Broken (flat-manager was restarted during it) and no later update-repo has put ${unlisted[0]![0]}${unlisted.length > 1 ? ` and ${unlisted.length - 1} more` : ""} into the signed summary; restart flat-manager (it re-queues the job) or republish` });
+      }
       return undefined;
     }
     const entries: [string, string | null][] = [];

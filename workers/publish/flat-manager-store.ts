@@ -41,7 +41,7 @@ export class FlatManagerStore {
     sql.exec(`CREATE INDEX IF NOT EXISTS jobs_by_age ON jobs (updated_at)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS builds (job_id TEXT NOT NULL, build_key TEXT NOT NULL, app_id TEXT NOT NULL, fm_build_id INTEGER, refs TEXT NOT NULL, phase TEXT NOT NULL, publish_job_id INTEGER, published_refs TEXT, update_job_id INTEGER, error TEXT, PRIMARY KEY (job_id, build_key))`);
     // ref -> the newest flat-manager update-repo job that a publish of it queued
-    sql.exec(`CREATE TABLE IF NOT EXISTS pending (ref TEXT PRIMARY KEY, update_job_id INTEGER NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS pending (ref TEXT PRIMARY KEY, update_job_id INTEGER NOT NULL, commit_id TEXT NOT NULL)`);
     // an update-repo job's changed refs, and after it the commit the summary lists (null: not listed)
     sql.exec(`CREATE TABLE IF NOT EXISTS update_refs (job_id TEXT NOT NULL, ref TEXT NOT NULL, listed INTEGER NOT NULL DEFAULT 0, commit_id TEXT, PRIMARY KEY (job_id, ref))`);
     // the flat-manager update-repo jobs a Flatgate update-repo job waits for
@@ -81,8 +81,16 @@ export class FlatManagerStore {
     this.sql.exec(`UPDATE builds SET phase = ?, publish_job_id = ?, published_refs = ?, update_job_id = ?, error = ? WHERE job_id = ? AND build_key = ?`, b.phase, b.publish_job_id, b.published_refs, b.update_job_id, b.error, b.job_id, b.build_key);
   }
 
-  setPending(refs: readonly string[], updateJobId: number): void {
-    for (const ref of refs) this.sql.exec(`INSERT INTO pending (ref, update_job_id) VALUES (?, ?) ON CONFLICT (ref) DO UPDATE SET update_job_id = excluded.update_job_id`, ref, updateJobId);
+  setPending(refs: Readonly<Record<string, string>>, updateJobId: number): void {
+    for (const [ref, commit] of Object.entries(refs)) {
+      this.sql.exec(`INSERT INTO pending (ref, update_job_id, commit_id) VALUES (?, ?, ?) ON CONFLICT (ref) DO UPDATE SET update_job_id = excluded.update_job_id, commit_id = excluded.commit_id`, ref, updateJobId, commit);
+    }
+  }
+
+  /** ref -> published commit, for this update's refs whose flat-manager update job is `fmJobId` */
+  pendingOf(jobId: string, fmJobId: number): Map<string, string> {
+    const rows = this.sql.exec<{ ref: string; commit_id: string }>(`SELECT p.ref, p.commit_id FROM pending p JOIN update_refs u ON u.ref = p.ref AND u.job_id = ? WHERE p.update_job_id = ?`, jobId, fmJobId).toArray();
+    return new Map(rows.map((r) => [r.ref, r.commit_id]));
   }
 
   /** the update's refs, and the flat-manager update jobs that cover them (bounded by the contract's 10,000 refs) */
@@ -109,9 +117,9 @@ export class FlatManagerStore {
     this.sql.exec(`UPDATE update_refs SET listed = 1, commit_id = ? WHERE job_id = ? AND ref = ?`, commit, jobId, ref);
   }
 
-  /** the refs' update jobs have Ended and the summary was read: they wait no more */
+  /** the refs' update jobs are over and the summary was read: they wait no more */
   clearPending(jobId: string): void {
-    this.sql.exec(`DELETE FROM pending WHERE ref IN (SELECT ref FROM update_refs WHERE job_id = ?) AND update_job_id IN (SELECT fm_job_id FROM update_waits WHERE job_id = ? AND status = 2)`, jobId, jobId);
+    this.sql.exec(`DELETE FROM pending WHERE ref IN (SELECT ref FROM update_refs WHERE job_id = ?) AND update_job_id IN (SELECT fm_job_id FROM update_waits WHERE job_id = ?)`, jobId, jobId);
   }
 
   /**
