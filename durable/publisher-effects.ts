@@ -12,6 +12,7 @@ import type { Effect } from "../lib/publisher/effects.js";
 import { postThreadReply, syncBuildMessage } from "../lib/slack/sync-build-message.js";
 import { syncCheckRun } from "../lib/github/sync-check-run.js";
 import { githubClient, slackClient } from "./integrations.js";
+import { publishService } from "./services.js";
 
 export type EffectResult = { ok: true } | { ok: false; error: string; retryAfterMs?: number };
 
@@ -36,6 +37,8 @@ export async function performPublisherEffect(ctx: EffectContext, effect: Effect,
   switch (effect.kind) {
     case "enqueue":
       return enqueue(ctx, build);
+    case "discard_build":
+      return discard(ctx, build);
     case "github":
       return github(ctx, build);
     case "slack":
@@ -87,4 +90,19 @@ async function enqueue(ctx: EffectContext, build: Build): Promise<EffectResult> 
   }
   if (build.state === "approved") await ctx.publisher.progress(build.key, { kind: "queued" });
   return { ok: true };
+}
+
+/** flat-manager housekeeping: purge an unpublished build's build repo; a refusal is logged, not retried */
+async function discard(ctx: EffectContext, build: Build): Promise<EffectResult> {
+  let call;
+  try {
+    call = await publishService(ctx.env).discardBuild(build.repo, build.artifact);
+  } catch (e) {
+    return { ok: false, error: `publish service unreachable: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (call.ok) {
+    ctx.log.info("build purged from flat-manager", { build_key: build.key });
+    return { ok: true };
+  }
+  return dropOrRetry(ctx, build, "flat-manager purge", call.error);
 }

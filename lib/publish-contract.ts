@@ -30,4 +30,6 @@ export interface PublishService {
   getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<{ refs: { ref: string; commit: string | null }[]; next_cursor: string | null }>>;
   /** only for repos whose backend is flat-manager: GET /api/v1/build/<id>/extended, as on intake */
   checkBuild(repo: string, artifact: BuildArtifact): Promise<RepoMasterCall<BuildCheck>>;
+  /** only for flat-manager repos: POST /api/v1/build/<id>/purge of a build that will never be published */
+  discardBuild(repo: string, artifact: BuildArtifact): Promise<RepoMasterCall<{ purged: boolean }>>;
 }

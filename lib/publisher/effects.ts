@@ -11,7 +11,9 @@ export type Effect =
   /** a thread reply under the build's Slack message (refused approval, retries) */
   | { kind: "slack_reply"; build_key: string; text: string }
   /** hand an approved build to the repo's RepoCoordinator */
-  | { kind: "enqueue"; build_key: string };
+  | { kind: "enqueue"; build_key: string }
+  /** delete an unpublished build from flat-manager's build repos (issue 12 "Housekeeping") */
+  | { kind: "discard_build"; build_key: string };
 
 /** Every state change is mirrored to GitHub and Slack. */
 export function mirror(build_key: string): Effect[] {

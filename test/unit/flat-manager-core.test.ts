@@ -10,6 +10,8 @@ import { classifyFailure, publishRefusal } from "../../lib/flat-manager/map-erro
 import { claimsFor, mintToken } from "../../lib/flat-manager/token.js";
 import { parseResponse, serializeRequest } from "../../lib/flat-manager/http1.js";
 import { summaryRefs } from "../../lib/flat-manager/summary-refs.js";
+import { discardEffects } from "../../lib/publisher/discard-build.js";
+import type { Build } from "../../lib/build.js";
 
 const REF = "app/org.example.App/x86_64/stable";
 const C1 = "a".repeat(64);
@@ -120,5 +122,14 @@ describe("summaryRefs", () => {
     const refs = summaryRefs(new Uint8Array(readFileSync(join(repo, "summary"))));
     expect(Object.fromEntries(refs ?? [])).toEqual(commits);
     expect(summaryRefs(new Uint8Array([1, 2, 3]))).toBeUndefined();
+  });
+});
+
+describe("discardEffects", () => {
+  it("purges unpublished builds that ended superseded, rejected, expired or cancelled, in flat-manager repos only", () => {
+    const b = (key: string, state: string, repo = "fm", published?: Record<string, string>) => ({ key, repo, state, ...(published ? { published_refs: published } : {}) }) as unknown as Build;
+    const policy = (repo: string) => (repo === "fm" ? { backend: "flat-manager" as const } : { backend: "agent" as const });
+    expect(discardEffects([b("a", "superseded"), b("b", "rejected"), b("c", "expired"), b("d", "cancelled"), b("e", "failed"), b("f", "queued"), b("g", "superseded", "stable"), b("h", "superseded", "fm", { [REF]: C1 })], policy))
+      .toEqual(["a", "b", "c", "d"].map((k) => ({ kind: "discard_build", build_key: k })));
   });
 });

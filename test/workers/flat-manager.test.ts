@@ -8,7 +8,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { publishService } from "../../durable/services.js";
-import { control, coordinatorStub, driveAlarms, json, makeEvent, operator, postBuild } from "./helpers.js";
+import { control, coordinatorStub, driveAlarms, json, makeEvent, operator, postBuild, publisherStub } from "./helpers.js";
 
 const REPO = "flat-manager";
 const fm = () => (env as unknown as { FAKE_FLAT_MANAGER_URL: string }).FAKE_FLAT_MANAGER_URL;
@@ -250,5 +250,21 @@ describe("flat-manager backend", () => {
     expect(second.kind === "publish" && second.result?.builds).toEqual(first.kind === "publish" ? first.result?.builds : undefined);
     const posts = (await fmState()).requests.filter((r) => r.method === "POST" && r.path === `/api/v1/build/${b.id}/publish`);
     expect(posts).toHaveLength(1);
+  });
+
+  it("purges a build that ends superseded before it was published from flat-manager's build repos", async () => {
+    const app = "org.example.FmHousekeeping";
+    await operator("POST", `/v1/repos/${REPO}/pause`, { reason: "hold the queue" });
+    const older = await fmBuild(app);
+    const e1 = eventFor(app, older);
+    expect((await postBuild(e1)).status).toBe(202);
+    const newer = await fmBuild(app);
+    expect((await postBuild(eventFor(app, newer))).status).toBe(202);
+    expect((await buildState(e1)).state).toBe("superseded");
+    const purge = await driveAlarms(publisherStub(REPO, app), async () => (await fmState()).requests.find((r) => r.method === "POST" && r.path === `/api/v1/build/${older.id}/purge`), "purge of the superseded build");
+    expect(purge).toMatchObject({ status: 200 });
+    expect(purge.claims).toMatchObject({ sub: `build/${older.id}`, scope: ["build"] });
+    expect((await fmState()).builds.find((b) => b.id === older.id).repo_state).toBe(5);
+    expect((await fmState()).requests.some((r) => r.path === `/api/v1/build/${newer.id}/purge`)).toBe(false);
   });
 });

@@ -15,7 +15,7 @@
  * Each coordinator poll advances every unfinished build or wait by at most one read and one
  * write to flat-manager; nothing sleeps here, the coordinator's alarm is the clock.
  */
-import { FmPublishResults, FmFailedResults, JobStatus, parseResults, buildIdFromUrl, type FmJob } from "../../lib/flat-manager/api.js";
+import { FmPublishResults, FmFailedResults, JobStatus, PublishedState, RepoState, parseResults, buildIdFromUrl, type FmJob } from "../../lib/flat-manager/api.js";
 import { decideBuild } from "../../lib/flat-manager/decide-build.js";
 import { publishRefusal, type FmFailure } from "../../lib/flat-manager/map-error.js";
 import { summaryRefs } from "../../lib/flat-manager/summary-refs.js";
@@ -54,6 +54,25 @@ export async function checkBuild(client: FlatManagerClient, artifact: BuildArtif
   }
   const d = decideBuild(ext.value, artifact.refs, "intake");
   return { ok: true, value: d.kind === "refuse" ? { accepted: false, reason: d.reason } : { accepted: true, fm_build_id: id } };
+}
+
+/**
+ * Housekeeping: purge a build that will never be published. "Can't prune build while in use"
+ * (committing, validating, publishing) is retried; a build already purged or published
+ * (its directory is gone) counts as done.
+ */
+export async function discardBuild(client: FlatManagerClient, artifact: BuildArtifact): Promise<RepoMasterCall<{ purged: boolean }>> {
+  const id = buildIdFromUrl(artifact.url, client.target.baseUrl);
+  if (id === undefined) return { ok: true, value: { purged: false } };
+  const appId = appIdOf(artifact.refs);
+  const ext = await client.getExtended(id, appId);
+  if (!ext.ok) return ext.error.kind === "not-found" ? { ok: true, value: { purged: false } } : { ok: false, error: callError(ext.error) };
+  const b = ext.value.build;
+  if (b.repo_state === RepoState.Purged || b.published_state === PublishedState.Published || b.published_state === PublishedState.Publishing) return { ok: true, value: { purged: false } };
+  const res = await client.purge(id, appId);
+  if (res.ok) return { ok: true, value: { purged: true } };
+  if (res.error.kind === "refused") return { ok: false, error: { message: res.error.message, retryable: /in use/i.test(res.error.message) } };
+  return res.error.kind === "not-found" ? { ok: true, value: { purged: false } } : { ok: false, error: callError(res.error) };
 }
 
 /** The app id for the token's prefix claim: the shortest id among the refs (extensions extend it at a dot). */

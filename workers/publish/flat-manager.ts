@@ -5,7 +5,7 @@
  */
 import type { BuildArtifact, BuildCheck, RepoMasterCall } from "../../lib/publish-contract.js";
 import type { CreateJobRequest, Job, JobAccepted } from "../../lib/repo-master-contract.js";
-import { checkBuild } from "./flat-manager-backend.js";
+import { checkBuild, discardBuild } from "./flat-manager-backend.js";
 import { FlatManagerClient } from "./flat-manager-client.js";
 import { flatManagerTarget, repoOfJobId } from "./flat-manager-config.js";
 import type { FlatManagerJobs } from "./flat-manager-jobs.js";
@@ -17,6 +17,7 @@ export interface FlatManagerRoute {
   getJob(jobId: string): Promise<RepoMasterCall<Job>>;
   getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<Refs>>;
   checkBuild(artifact: BuildArtifact): Promise<RepoMasterCall<BuildCheck>>;
+  discardBuild(artifact: BuildArtifact): Promise<RepoMasterCall<{ purged: boolean }>>;
 }
 
 const failed = (message: string) => ({ ok: false as const, error: { message, retryable: true } });
@@ -29,7 +30,7 @@ export function flatManager(env: Record<string, unknown>, repo?: string, jobId?:
   if (!target) return undefined;
   if (!target.ok) {
     const message = target.message;
-    return { submitJob: async () => failed(message), getJob: async () => failed(message), getJobRefs: async () => failed(message), checkBuild: async () => failed(message) };
+    return { submitJob: async () => failed(message), getJob: async () => failed(message), getJobRefs: async () => failed(message), checkBuild: async () => failed(message), discardBuild: async () => failed(message) };
   }
   const ns = env.FLAT_MANAGER_JOBS as DurableObjectNamespace<FlatManagerJobs> | undefined;
   const stub = () => ns!.get(ns!.idFromName(name));
@@ -39,5 +40,6 @@ export function flatManager(env: Record<string, unknown>, repo?: string, jobId?:
     getJob: async (id) => (ns ? stub().poll(name, id) : failed(noDo)),
     getJobRefs: async (id, cursor) => (ns ? stub().refs(name, id, cursor) : failed(noDo)),
     checkBuild: (artifact) => checkBuild(new FlatManagerClient(target.target), artifact),
+    discardBuild: (artifact) => discardBuild(new FlatManagerClient(target.target), artifact),
   };
 }

@@ -45,8 +45,15 @@ export default class Publish extends WorkerEntrypoint<Record<string, unknown>> i
   /** Intake of a flat-manager build (issue 12): is it publishable as the event describes it? */
   async checkBuild(repo: string, artifact: BuildArtifact): Promise<RepoMasterCall<BuildCheck>> {
     const fm = flatManager(this.env, repo);
-    if (!fm) return { ok: false, error: { message: `repo ${repo} does not use flat-manager`, retryable: false } };
+    if (!fm) return { ok: false, error: { message: `flatgate-publish's REPOS does not give repo ${repo} the flat-manager backend; give both workers the same REPOS`, retryable: false } };
     return fm.checkBuild(artifact);
+  }
+
+  /** Housekeeping of a flat-manager build that ended unpublished (issue 12). */
+  async discardBuild(repo: string, artifact: BuildArtifact): Promise<RepoMasterCall<{ purged: boolean }>> {
+    const fm = flatManager(this.env, repo);
+    if (!fm) return { ok: false, error: { message: `repo ${repo} does not use flat-manager`, retryable: false } };
+    return fm.discardBuild(artifact);
   }
 
   private callbackUrl(): string | undefined {
