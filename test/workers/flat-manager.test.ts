@@ -66,8 +66,12 @@ describe("flat-manager backend", () => {
     expect(read).toMatchObject({ contentType: "application/json", body: "{}", status: 200 });
     const publishJob = jobs.find((j) => j.id === builds.find((x) => x.id === b.id).publish_job_id);
     const updateId = JSON.parse(publishJob.results)["update-repo-job"];
-    const jobRead = requests.find((r) => r.path === `/api/v1/job/${updateId}`);
-    expect(jobRead).toMatchObject({ method: "GET", contentType: "application/json", body: "{}", status: 200 });
+    const jobReads = requests.filter((r) => r.path === `/api/v1/job/${updateId}`);
+    const jobRead = jobReads[0];
+    expect(jobRead).toMatchObject({ method: "GET", contentType: "application/json", body: '{"log-offset":0}', status: 200 });
+    // each read asks only for the log it has not seen (byte offsets)
+    const offsets = jobReads.map((r) => JSON.parse(r.body)["log-offset"]);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
     expect(jobRead.claims).toMatchObject({ sub: "build", scope: ["jobs"] });
     expect(jobs.find((j) => j.id === updateId).status).toBe(2);
     // live at the commits flat-manager published (re-signed in the main repo), not the build's

@@ -32,6 +32,8 @@ import type { BuildRow, FlatManagerStore, JobRow } from "./flat-manager-store.js
 const MAX_SUMMARY_MISSES = 30;
 const KEEP_JOBS_MS = 7 * 24 * 3600_000;
 const MAX_CHANGED_PATHS = 2000;
+/** builds of one job stepped side by side: a 200-build job must fit in one poll, and workerd allows 6 open connections */
+const STEP_CONCURRENCY = 4;
 /** how long a Broken update-repo job's refs may take to reach the summary through a re-queued one */
 const BROKEN_GRACE_MS = 10 * 60_000;
 
@@ -136,12 +138,12 @@ export class FlatManagerBackend {
   private async advancePublish(job: JobRow): Promise<RepoMasterError | undefined> {
     let progressed = false;
     let transient: FmFailure | undefined;
-    for (const b of this.store.builds(job.job_id)) {
-      if (b.phase === "published" || b.phase === "failed") continue;
-      const { row, failure } = await this.stepBuild(b);
+    const open = this.store.builds(job.job_id).filter((b) => b.phase !== "published" && b.phase !== "failed");
+    const steps = await inBatches(open, STEP_CONCURRENCY, (b) => this.stepBuild(b));
+    for (const [i, { row, failure }] of steps.entries()) {
       if (failure?.kind === "token") return callError(failure);
       if (failure) transient = failure;
-      if (row.phase !== b.phase) progressed = true;
+      if (row.phase !== open[i]!.phase) progressed = true;
     }
     const builds = this.store.builds(job.job_id);
     if (builds.every((b) => b.phase === "published" || b.phase === "failed")) {
@@ -215,7 +217,7 @@ export class FlatManagerBackend {
     let progressed = false;
     for (const w of this.store.waits(job.job_id)) {
       if (w.status === JobStatus.Ended || w.status === JobStatus.Broken) continue;
-      const j = await this.client.job(w.fm_job_id);
+      const j = await this.client.job(w.fm_job_id, w.log_offset);
       if (!j.ok) {
         if (j.error.kind === "token") return callError(j.error);
         if (j.error.kind === "not-found" || j.error.kind === "refused") {
@@ -225,8 +227,9 @@ export class FlatManagerBackend {
         transient = j.error;
         continue;
       }
-      if (j.value.status !== w.status) {
-        this.store.setWait(job.job_id, w.fm_job_id, j.value.status);
+      const logBytes = new TextEncoder().encode(j.value.log).length;
+      if (j.value.status !== w.status || logBytes > 0) {
+        this.store.setWait(job.job_id, w.fm_job_id, j.value.status, w.log_offset + logBytes);
         progressed = true;
       }
     }
@@ -326,3 +329,9 @@ function view(job: JobRow): "running" | "succeeded" | "failed" {
 }
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+
+async function inBatches<T, R>(items: readonly T[], size: number, f: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(f))));
+  return out;
+}

@@ -99,9 +99,13 @@ export class FlatManagerClient {
     return this.call({ kind: "build", buildId, appId }, "GET", `/api/v1/build/${buildId}/publish`, "{}", FmJob);
   }
 
-  /** any job, e.g. the update-repo job a publish queued (needs sub "build" and scope jobs); a GET with a JSON body */
-  job(jobId: number): Promise<FmResult<FmJob>> {
-    return this.call({ kind: "jobs" }, "GET", `/api/v1/job/${jobId}`, "{}", FmJob);
+  /**
+   * Any job, e.g. the update-repo job a publish queued (needs sub "build" and scope jobs); a GET
+   * with a JSON body. `logOffset` is a byte offset into the job's log: the answer carries only
+   * the rest, so polling a long update-repo log does not fetch it again and again.
+   */
+  job(jobId: number, logOffset = 0): Promise<FmResult<FmJob>> {
+    return this.call({ kind: "jobs" }, "GET", `/api/v1/job/${jobId}`, JSON.stringify({ "log-offset": logOffset }), FmJob);
   }
 
   /** deletes an unpublished build's build repo (housekeeping) */

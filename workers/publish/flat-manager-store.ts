@@ -45,7 +45,7 @@ export class FlatManagerStore {
     // an update-repo job's changed refs, and after it the commit the summary lists (null: not listed)
     sql.exec(`CREATE TABLE IF NOT EXISTS update_refs (job_id TEXT NOT NULL, ref TEXT NOT NULL, listed INTEGER NOT NULL DEFAULT 0, commit_id TEXT, PRIMARY KEY (job_id, ref))`);
     // the flat-manager update-repo jobs a Flatgate update-repo job waits for
-    sql.exec(`CREATE TABLE IF NOT EXISTS update_waits (job_id TEXT NOT NULL, fm_job_id INTEGER NOT NULL, status INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, fm_job_id))`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS update_waits (job_id TEXT NOT NULL, fm_job_id INTEGER NOT NULL, status INTEGER NOT NULL DEFAULT 0, log_offset INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (job_id, fm_job_id))`);
   }
 
   job(jobId: string): JobRow | undefined {
@@ -101,12 +101,13 @@ export class FlatManagerStore {
     }
   }
 
-  waits(jobId: string): { fm_job_id: number; status: number }[] {
-    return this.sql.exec<{ fm_job_id: number; status: number }>(`SELECT fm_job_id, status FROM update_waits WHERE job_id = ? ORDER BY fm_job_id`, jobId).toArray();
+  waits(jobId: string): { fm_job_id: number; status: number; log_offset: number }[] {
+    return this.sql.exec<{ fm_job_id: number; status: number; log_offset: number }>(`SELECT fm_job_id, status, log_offset FROM update_waits WHERE job_id = ? ORDER BY fm_job_id`, jobId).toArray();
   }
 
-  setWait(jobId: string, fmJobId: number, status: number): void {
-    this.sql.exec(`UPDATE update_waits SET status = ? WHERE job_id = ? AND fm_job_id = ?`, status, jobId, fmJobId);
+  /** the job's status, and how many bytes of its log were read (the next read asks only for the rest) */
+  setWait(jobId: string, fmJobId: number, status: number, logOffset: number): void {
+    this.sql.exec(`UPDATE update_waits SET status = ?, log_offset = ? WHERE job_id = ? AND fm_job_id = ?`, status, logOffset, jobId, fmJobId);
   }
 
   updateRefs(jobId: string, after = "", limit = 10_000): { ref: string; listed: number; commit_id: string | null }[] {
