@@ -8,7 +8,7 @@
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { publishService } from "../../durable/services.js";
-import { control, coordinatorStub, driveAlarms, json, makeEvent, operator, postBuild, publisherStub } from "./helpers.js";
+import { control, coordinatorStub, driveAlarms, json, makeEvent, operator, postBuild, publisherStub, saas } from "./helpers.js";
 
 const REPO = "flat-manager";
 const fm = () => (env as unknown as { FAKE_FLAT_MANAGER_URL: string }).FAKE_FLAT_MANAGER_URL;
@@ -167,6 +167,10 @@ describe("flat-manager backend", () => {
     }, "the token problem in the build's history");
     expect(waiting.history.map((h: any) => h.reason).join("\n")).toContain("Token is expired");
     expect((await fmState()).requests.some((r) => r.status === 401 && r.path === `/api/v1/build/${b.id}/extended`)).toBe(true);
+    // and the build's Slack thread says so in plain words
+    const reply = await driveAlarms(publisherStub(REPO, "org.example.FmToken"), async () =>
+      ((await (await fetch(`${saas()}/__control/requests`)).json()) as any[]).find((r) => r.path === "/slack/chat.postMessage" && r.body.includes("FLAT_MANAGER_SECRET") && r.body.includes("Token is expired")), "the Slack reply");
+    expect(reply.json.thread_ts).toBeDefined();
     await control(fm(), "clock", { offset_s: 0 });
   });
 
@@ -270,5 +274,19 @@ describe("flat-manager backend", () => {
     expect(purge.claims).toMatchObject({ sub: `build/${older.id}`, scope: ["build"] });
     expect((await fmState()).builds.find((b) => b.id === older.id).repo_state).toBe(5);
     expect((await fmState()).requests.some((r) => r.path === `/api/v1/build/${newer.id}/purge`)).toBe(false);
+  });
+
+  it("retries flat-manager's 5xx answers with backoff and loses nothing", async () => {
+    const app = "org.example.FmFlaky";
+    const b = await fmBuild(app);
+    await operator("POST", `/v1/repos/${REPO}/pause`, { reason: "stage" });
+    const e = eventFor(app, b);
+    expect((await postBuild(e)).status).toBe(202);
+    await control(fm(), "fail-next", { n: 4, status: 500, body: { status: 500, "error-type": "internal-error", message: "Internal Server Error" } });
+    await operator("POST", `/v1/repos/${REPO}/resume`);
+    await until(async () => (await buildState(e)).state === "live", "live after the outage");
+    const { requests } = await fmState();
+    expect(requests.filter((r) => r.status === 500).length).toBeGreaterThanOrEqual(4);
+    expect(requests.filter((r) => r.method === "POST" && r.path === `/api/v1/build/${b.id}/publish` && r.status === 200)).toHaveLength(1);
   });
 });
