@@ -19,12 +19,13 @@ import { FmPublishResults, FmFailedResults, JobStatus, PublishedState, RepoState
 import { decideBuild } from "../../lib/flat-manager/decide-build.js";
 import { publishRefusal, type FmFailure } from "../../lib/flat-manager/map-error.js";
 import { summaryRefs } from "../../lib/flat-manager/summary-refs.js";
+import { z } from "zod";
 import { Commit, FlatpakRef } from "../../lib/ids.js";
 import type { BuildArtifact, BuildCheck, RepoMasterCall, RepoMasterError } from "../../lib/publish-contract.js";
 import { SUMMARY_SET } from "../../lib/purge/mutable-paths.js";
 import { signaturePairing } from "../../lib/purge/summary-signature.js";
 import { refsDigest } from "../../lib/refs-digest.js";
-import type { CreateJobRequest, Job, JobAccepted, PublishBuildResult, UpdateRepoResult } from "../../lib/repo-master-contract.js";
+import { UpdateRepoResult, type CreateJobRequest, type Job, type JobAccepted, type PublishBuildResult } from "../../lib/repo-master-contract.js";
 import type { FlatManagerClient } from "./flat-manager-client.js";
 import type { BuildRow, FlatManagerStore, JobRow } from "./flat-manager-store.js";
 
@@ -38,6 +39,8 @@ const STEP_CONCURRENCY = 4;
 const BROKEN_GRACE_MS = 10 * 60_000;
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** ref -> commit as this backend stored it (the event's, or flat-manager's published ones) */
+const StoredRefs = z.record(FlatpakRef, Commit);
 
 /** A failure that stops this call: the token (never retried as is), or flat-manager unreachable. */
 export function callError(f: FmFailure): RepoMasterError {
@@ -93,7 +96,7 @@ export class FlatManagerBackend {
   /** Stores the job (same job_id again: the same job); the work happens on the polls. */
   submit(req: CreateJobRequest): RepoMasterCall<JobAccepted> {
     const existing = this.store.job(req.job_id);
-    if (existing) return { ok: true, value: { job_id: req.job_id, state: view(existing) } };
+    if (existing) return { ok: true, value: { job_id: req.job_id, state: existing.state } };
     const now = this.now();
     this.store.prune(now - KEEP_JOBS_MS);
     this.store.addJob({ job_id: req.job_id, kind: req.kind, created_at: now });
@@ -157,7 +160,7 @@ export class FlatManagerBackend {
   /** One build, one step further: check → publishing → published, or failed with the reason. */
   private async stepBuild(b: BuildRow): Promise<{ row: BuildRow; failure?: FmFailure }> {
     const id = b.fm_build_id!;
-    const refs = JSON.parse(b.refs) as Record<string, string>;
+    const refs = StoredRefs.parse(JSON.parse(b.refs));
     const fail = (reason: string) => this.put({ ...b, phase: "failed", error: reason });
     let row = b;
     if (row.phase === "check") {
@@ -304,7 +307,7 @@ export class FlatManagerBackend {
     const base = {
       job_id: job.job_id,
       repo: this.client.target.repo,
-      state: view(job),
+      state: job.state,
       ...(job.error ? { error: job.error } : {}),
       log_tail: [] as string[],
       created_at: iso(job.created_at),
@@ -312,20 +315,16 @@ export class FlatManagerBackend {
       runs: job.runs,
     };
     if (job.kind === "update-repo") {
-      return { ...base, kind: "update-repo", ...(job.state === "succeeded" && job.result ? { result: JSON.parse(job.result) as UpdateRepoResult } : {}) };
+      return { ...base, kind: "update-repo", ...(job.state === "succeeded" && job.result ? { result: UpdateRepoResult.parse(JSON.parse(job.result)) } : {}) };
     }
     if (job.state !== "succeeded") return { ...base, kind: "publish" };
     const builds = this.store.builds(job.job_id).map((b): PublishBuildResult =>
       b.phase === "published"
-        ? { build_key: b.build_key, ok: true, refs: JSON.parse(b.published_refs ?? "{}") as Record<string, string> }
+        ? { build_key: b.build_key, ok: true, refs: StoredRefs.parse(JSON.parse(b.published_refs ?? "{}")) }
         : { build_key: b.build_key, ok: false, permanent: true, error: b.error ?? "not published" },
     );
     return { ...base, kind: "publish", result: { builds } };
   }
-}
-
-function view(job: JobRow): "running" | "succeeded" | "failed" {
-  return job.state;
 }
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
