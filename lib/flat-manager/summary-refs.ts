@@ -76,3 +76,33 @@ export function summaryRefs(summary: Uint8Array): Map<string, string> | undefine
   }
   return refs;
 }
+
+/**
+ * flatpak's summary index, summary.idx: `(a{s(ayaaya{sv})}a{sv})`, subsummary name -> (sha256
+ * of the subsummary, history, metadata). Names are `<arch>` (and `<subset>-<arch>`); each
+ * subsummary is a summary of that arch's refs, stored gzipped at `summaries/<sha256>.gz`.
+ * The compat `summary` leaves out arches not in `flatpak.summary-arches`, so a multi-arch repo
+ * must be read through the index (flatpak's common/flatpak-repo-utils.c, generate_summary).
+ */
+export function summaryIndex(index: Uint8Array): Map<string, string> | undefined {
+  const top = tupleEnds(index, 1);
+  if (!top) return undefined;
+  const entries = variableArray(index.subarray(0, top.ends[0]), 8);
+  if (!entries) return undefined;
+  const out = new Map<string, string>();
+  for (const entry of entries) {
+    const outer = tupleEnds(entry, 1);
+    if (!outer) return undefined;
+    const nameEnd = outer.ends[0]!;
+    if (nameEnd < 1 || entry[nameEnd - 1] !== 0) return undefined;
+    const name = new TextDecoder().decode(entry.subarray(0, nameEnd - 1));
+    const value = entry.subarray(align(nameEnd, 8), outer.tail);
+    // (ay aay a{sv}): two framing offsets, the first member's end last
+    const fields = tupleEnds(value, 2);
+    if (!fields) return undefined;
+    const digest = value.subarray(0, fields.ends[0]);
+    if (digest.length !== 32) return undefined;
+    out.set(name, hex(digest));
+  }
+  return out;
+}

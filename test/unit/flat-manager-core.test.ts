@@ -9,7 +9,10 @@ import { decideBuild } from "../../lib/flat-manager/decide-build.js";
 import { classifyFailure, publishRefusal } from "../../lib/flat-manager/map-error.js";
 import { claimsFor, mintToken } from "../../lib/flat-manager/token.js";
 import { parseResponse, serializeRequest } from "../../lib/flat-manager/http1.js";
-import { summaryRefs } from "../../lib/flat-manager/summary-refs.js";
+import { summaryIndex, summaryRefs } from "../../lib/flat-manager/summary-refs.js";
+import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
+import { makeTestBuild } from "../../repo-master/dev-repo.js";
 import { discardEffects } from "../../lib/publisher/discard-build.js";
 import type { Build } from "../../lib/build.js";
 
@@ -122,6 +125,20 @@ describe("summaryRefs", () => {
     const refs = summaryRefs(new Uint8Array(readFileSync(join(repo, "summary"))));
     expect(Object.fromEntries(refs ?? [])).toEqual(commits);
     expect(summaryRefs(new Uint8Array([1, 2, 3]))).toBeUndefined();
+  });
+
+  it("reads flatpak's summary index and the per-arch subsummary it names", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fm-index-"));
+    const build = await makeTestBuild({ dir, appId: "org.example.Indexed", branch: "stable" });
+    execFileSync("flatpak", ["build-update-repo", build.repoPath], { stdio: "ignore" });
+    const index = summaryIndex(new Uint8Array(readFileSync(join(build.repoPath, "summary.idx"))));
+    const arch = build.ref.split("/")[2]!;
+    const digest = index?.get(arch);
+    expect(digest).toMatch(/^[0-9a-f]{64}$/);
+    const raw = gunzipSync(readFileSync(join(build.repoPath, "summaries", `${digest}.gz`)));
+    expect(createHash("sha256").update(raw).digest("hex")).toBe(digest);
+    expect(summaryRefs(new Uint8Array(raw))?.get(build.ref)).toBe(build.refs[build.ref]);
+    expect(summaryIndex(new Uint8Array([0, 1]))).toBeUndefined();
   });
 });
 

@@ -79,6 +79,10 @@ describe("flat-manager backend", () => {
     expect(live.published_refs[ref]).toBe(JSON.parse(publishJob.results).refs[ref]);
     expect(live.published_refs[ref]).not.toBe(b.refs[ref]);
     expect(live.live.summary_sha256).toMatch(/^[0-9a-f]{64}$/);
+    // read at the origin through flatpak's summary index: the signed index, then the arch's subsummary
+    const repoReads = requests.filter((r) => r.path.startsWith("/repo/stable/")).map((r) => r.path);
+    expect(repoReads).toEqual(expect.arrayContaining(["/repo/stable/summary", "/repo/stable/summary.sig", "/repo/stable/summary.idx", "/repo/stable/summary.idx.sig"]));
+    expect(repoReads.some((p) => /^\/repo\/stable\/summaries\/[0-9a-f]{64}\.gz$/.test(p))).toBe(true);
     // Flatgate asked flat-manager for no update-repo of its own, and the purge ran
     expect(requests.some((r) => r.path.includes("republish") || r.path.includes("update"))).toBe(false);
     const update = await until(async () => {

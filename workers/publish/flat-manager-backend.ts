@@ -18,7 +18,7 @@
 import { FmPublishResults, FmFailedResults, JobStatus, PublishedState, RepoState, parseResults, buildIdFromUrl, type FmJob } from "../../lib/flat-manager/api.js";
 import { decideBuild } from "../../lib/flat-manager/decide-build.js";
 import { publishRefusal, type FmFailure } from "../../lib/flat-manager/map-error.js";
-import { summaryRefs } from "../../lib/flat-manager/summary-refs.js";
+import { summaryIndex, summaryRefs } from "../../lib/flat-manager/summary-refs.js";
 import { z } from "zod";
 import { Commit, FlatpakRef } from "../../lib/ids.js";
 import type { BuildArtifact, BuildCheck, RepoMasterCall, RepoMasterError } from "../../lib/publish-contract.js";
@@ -260,11 +260,23 @@ export class FlatManagerBackend {
       if (misses >= MAX_SUMMARY_MISSES) this.store.finishJob(job.job_id, "failed", this.now(), { error: `summary.sig at ${this.client.target.repoUrl} does not sign its summary (${misses} reads)` });
       return undefined;
     }
-    const listed = summaryRefs(summary.value);
-    if (!listed) {
+    const compat = summaryRefs(summary.value);
+    if (!compat) {
       this.store.finishJob(job.job_id, "failed", this.now(), { error: `${this.client.target.repoUrl}/summary is not an OSTree summary` });
       return undefined;
     }
+    const arches = [...new Set(this.store.updateRefs(job.job_id).map((r) => r.ref.split("/")[2]).filter((a): a is string => !!a))].sort();
+    const indexed = await this.indexedRefs(arches);
+    if (indexed === "retry") {
+      const misses = this.store.summaryMiss(job.job_id);
+      if (misses >= MAX_SUMMARY_MISSES) this.store.finishJob(job.job_id, "failed", this.now(), { error: `summary.idx at ${this.client.target.repoUrl} is not signed by its summary.idx.sig or names a missing subsummary (${misses} reads)` });
+      return undefined;
+    }
+    if (!indexed.ok) return callError(indexed.error);
+    // the arch's subsummary where the index has one (the compat summary may leave arches out)
+    const listed = new Map(compat);
+    for (const [ref, commit] of indexed.value) listed.set(ref, commit);
+    for (const arch of indexed.arches) for (const ref of compat.keys()) if (ref.split("/")[2] === arch && !indexed.value.has(ref)) listed.delete(ref);
     for (const fmJobId of broken) {
       const unlisted = [...this.store.pendingOf(job.job_id, fmJobId)].filter(([ref, commit]) => listed.get(ref) !== commit);
       if (unlisted.length === 0) continue;
@@ -284,7 +296,6 @@ export class FlatManagerBackend {
       }
       after = page[page.length - 1]!.ref;
     }
-    const arches = [...new Set(entries.map(([ref]) => ref.split("/")[2]).filter((a): a is string => !!a))].sort();
     const changedPaths = [
       ...SUMMARY_SET,
       // flat-manager's update-repo regenerates appstream for every arch it publishes
@@ -301,6 +312,38 @@ export class FlatManagerBackend {
     this.store.clearPending(job.job_id);
     this.store.finishJob(job.job_id, "succeeded", this.now(), { result: JSON.stringify(result) });
     return undefined;
+  }
+
+  /**
+   * The refs of the given arches as flatpak's summary index lists them (summary.idx, signed by
+   * summary.idx.sig, naming one content-addressed subsummary per arch); `arches` says which
+   * arches were read from it. A repo without summary.idx (older flatpak) reads the compat
+   * summary only. "retry": the index and its signature, or a subsummary, do not match yet.
+   */
+  private async indexedRefs(arches: readonly string[]): Promise<{ ok: true; value: Map<string, string>; arches: string[] } | { ok: false; error: FmFailure } | "retry"> {
+    const idx = await this.client.repoFile("summary.idx");
+    if (!idx.ok) return idx.error.status === 404 ? { ok: true, value: new Map(), arches: [] } : idx;
+    const sig = await this.client.repoFile("summary.idx.sig");
+    if (!sig.ok) return sig.error.status === 404 ? "retry" : sig;
+    if ((await signaturePairing(idx.value, sig.value)) === "mismatch") return "retry";
+    const index = summaryIndex(idx.value);
+    if (!index) return "retry";
+    const value = new Map<string, string>();
+    const read: string[] = [];
+    for (const arch of arches) {
+      const digest = index.get(arch);
+      if (!digest) continue;
+      const gz = await this.client.repoFile(`summaries/${digest}.gz`);
+      if (!gz.ok) return gz.error.status === 404 ? "retry" : gz;
+      const raw = await gunzip(gz.value);
+      // content-addressed: the name is the sha256 of the uncompressed subsummary
+      if (!raw || hex(new Uint8Array(await crypto.subtle.digest("SHA-256", raw))) !== digest) return "retry";
+      const refs = summaryRefs(raw);
+      if (!refs) return "retry";
+      for (const [ref, commit] of refs) value.set(ref, commit);
+      read.push(arch);
+    }
+    return { ok: true, value, arches: read };
   }
 
   private jobView(job: JobRow): Job {
@@ -333,4 +376,13 @@ async function inBatches<T, R>(items: readonly T[], size: number, f: (item: T) =
   const out: R[] = [];
   for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(f))));
   return out;
+}
+
+async function gunzip(bytes: Uint8Array): Promise<Uint8Array | undefined> {
+  try {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch {
+    return undefined;
+  }
 }
