@@ -6,7 +6,7 @@
  */
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { TEST_ENV, TEST_REPOS, trustedPublishers } from "./test/workers/test-env.js";
+import { TEST_ENV, TEST_REPOS, TEST_SECRETS, trustedPublishers } from "./test/workers/test-env.js";
 
 export default defineConfig({
   test: {
@@ -25,14 +25,22 @@ export default defineConfig({
           cloudflareTest(async ({ inject }) => {
             const fakeAgent = inject("fakeAgentUrl");
             const saas = inject("saasUrl");
+            const fm = inject("fakeFlatManagerUrl");
+            const repos = JSON.stringify({
+              ...TEST_REPOS,
+              stable: { ...TEST_REPOS.stable, public_url: `${saas}/edge/stable`, gpg_key_url: `${saas}/edge/stable/key.gpg` },
+              // the origin stands in for the CDN, so edge verification reads the real signed summary
+              "flat-manager": { ...TEST_REPOS["flat-manager"], flat_manager_url: fm, public_url: `${fm}/repo/stable` },
+            });
             return {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: {
                   ...TEST_ENV,
                   // the stable repo's public URL is the fake edge, so purge verification has somewhere to look
-                  REPOS: JSON.stringify({ ...TEST_REPOS, stable: { ...TEST_REPOS.stable, public_url: `${saas}/edge/stable`, gpg_key_url: `${saas}/edge/stable/key.gpg` } }),
+                  REPOS: repos,
                   FAKE_AGENT_URL: fakeAgent,
+                  FAKE_FLAT_MANAGER_URL: fm,
                   SAAS_URL: saas,
                   OIDC_ISSUER_URL: inject("oidcIssuerUrl"),
                   TRUSTED_PUBLISHERS: trustedPublishers(inject("oidcIssuerUrl")),
@@ -48,7 +56,8 @@ export default defineConfig({
                     scriptPath: "./dist/aux/publish/index.js",
                     compatibilityDate: "2025-09-01",
                     compatibilityFlags: ["nodejs_compat"],
-                    bindings: { REPO_MASTER_URL: fakeAgent, REPO_MASTER_SECRET: TEST_ENV.REPO_MASTER_SECRET, PIPELINE_URL: `${saas}/pipeline` },
+                    bindings: { REPO_MASTER_URL: fakeAgent, REPO_MASTER_SECRET: TEST_ENV.REPO_MASTER_SECRET, PIPELINE_URL: `${saas}/pipeline`, REPOS: repos, FLAT_MANAGER_SECRET: TEST_SECRETS.flatManager },
+                    durableObjects: { FLAT_MANAGER_JOBS: { className: "FlatManagerJobs", useSQLite: true } },
                   },
                   {
                     name: "flatgate-purge",

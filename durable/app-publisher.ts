@@ -11,6 +11,7 @@ import { loadConfig, repoPolicy, type RepoPolicy } from "../lib/config.js";
 import { buildKey } from "../lib/ids.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { actOnBuild } from "../lib/publisher/act-on-build.js";
+import { discardEffects } from "../lib/publisher/discard-build.js";
 import type { Effect } from "../lib/publisher/effects.js";
 import { applyPublishProgress, type PublishProgress } from "../lib/publisher/publish-progress.js";
 import { receiveBuild } from "../lib/publisher/receive-build.js";
@@ -49,6 +50,11 @@ export class AppPublisher extends DurableObject<Env> {
     this.log = createLogger({ component: "AppPublisher" }, loadConfig(env).LOG_LEVEL);
   }
 
+  /** flat-manager repos: unpublished builds that ended here are purged from its build repos */
+  private discards(builds: readonly Build[]): Effect[] {
+    return discardEffects(builds, (repo) => repoPolicy(loadConfig(this.env), repo));
+  }
+
   private policy(repo: string): RepoPolicy {
     const policy = repoPolicy(loadConfig(this.env), repo);
     if (!policy) throw new Error(`repo ${repo} is not in REPOS`);
@@ -70,7 +76,7 @@ export class AppPublisher extends DurableObject<Env> {
     if (outcome.kind === "conflict") return { outcome: "conflict", build: outcome.build };
     if (outcome.kind === "duplicate") return { outcome: "duplicate", build: outcome.build };
     for (const b of [outcome.build, ...outcome.superseded]) this.builds.put(b);
-    this.outbox.add(outcome.effects, now.getTime(), dedupe);
+    this.outbox.add([...outcome.effects, ...this.discards(outcome.superseded)], now.getTime(), dedupe);
     for (const b of outcome.superseded) log.info("build superseded", { build_key: b.key, by: outcome.build.key });
     log.info("build received", { build_key: outcome.build.key, state: outcome.build.state, webhook_id: webhookId });
     await this.schedule();
@@ -106,7 +112,7 @@ export class AppPublisher extends DurableObject<Env> {
       return { ok: false, code: "invalid_transition", message: `cannot ${action} a build that is ${build.state}`, state: build.state, build };
     }
     this.builds.put(outcome.build);
-    this.outbox.add(outcome.effects, now.getTime(), dedupe);
+    this.outbox.add([...outcome.effects, ...this.discards([outcome.build])], now.getTime(), dedupe);
     await this.schedule();
     log.info(`build ${action}: ${outcome.kind}`, { build_key: key, state: outcome.build.state, actor: actor.name });
     if (outcome.kind === "refused") return { ok: false, code: "forbidden", message: outcome.reason, state: outcome.build.state, build: outcome.build };
@@ -179,7 +185,7 @@ export class AppPublisher extends DurableObject<Env> {
       this.builds.put(b);
       this.log.info("timer fired", { build_key: b.key, state: b.state });
     }
-    this.outbox.add(due.effects, now.getTime(), dedupe);
+    this.outbox.add([...due.effects, ...this.discards(due.changed)], now.getTime(), dedupe);
     // One lane per service, run side by side: Slack pacing (~1 message a second) or a GitHub
     // outage must never hold up the hand-over to the coordinator. Order is kept within a lane.
     const lanes = new Map<string, OutboxItem<Effect>[]>();

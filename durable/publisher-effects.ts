@@ -13,6 +13,7 @@ import type { Effect } from "../lib/publisher/effects.js";
 import { postThreadReply, syncBuildMessage } from "../lib/slack/sync-build-message.js";
 import { syncCheckRun } from "../lib/github/sync-check-run.js";
 import { githubClient, slackClient } from "./integrations.js";
+import { publishService } from "./services.js";
 
 export type EffectResult = { ok: true } | { ok: false; error: string; retryAfterMs?: number };
 
@@ -37,6 +38,8 @@ export async function performPublisherEffect(ctx: EffectContext, effect: Effect,
   switch (effect.kind) {
     case "enqueue":
       return enqueue(ctx, build);
+    case "discard_build":
+      return discard(ctx, build);
     case "github":
       return github(ctx, build);
     case "index":
@@ -105,4 +108,20 @@ async function index(ctx: EffectContext, build: Build): Promise<EffectResult> {
   } catch (e) {
     return { ok: false, error: `build index unreachable: ${e instanceof Error ? e.message : String(e)}` };
   }
+}
+
+/** flat-manager housekeeping: purge an unpublished build's build repo; a refusal is logged, not retried */
+async function discard(ctx: EffectContext, build: Build): Promise<EffectResult> {
+  if (!build.artifact) return { ok: true }; // a failed build announced no artifact: nothing to purge
+  let call;
+  try {
+    call = await publishService(ctx.env).discardBuild(build.repo, build.artifact);
+  } catch (e) {
+    return { ok: false, error: `publish service unreachable: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (call.ok) {
+    ctx.log.info("build purged from flat-manager", { build_key: build.key });
+    return { ok: true };
+  }
+  return dropOrRetry(ctx, build, "flat-manager purge", call.error);
 }

@@ -34,6 +34,21 @@ export const RepoPolicy = z
     retain_final_builds: z.number().int().min(1).max(10_000).default(20),
     /** final builds older than this are compacted whatever their rank */
     retain_final_days: z.number().positive().max(3650).default(90),
+    /** who imports, signs and regenerates the summary: the repo-master agent, or flat-manager (issue 12) */
+    backend: z.enum(["agent", "flat-manager"]).default("agent"),
+    /** flat-manager's base URL, without /api/v1 (e.g. https://hub.example.org) */
+    flat_manager_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** the repo's name in flat-manager; defaults to the Flatgate repo name */
+    flat_manager_repo: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be a flat-manager repo name").optional(),
+    /**
+     * Where Flatgate reads the signed summary after flat-manager's update-repo, before the CDN is
+     * purged (so not through the CDN); defaults to <flat_manager_url>/repo/<flat_manager_repo>.
+     */
+    flat_manager_repo_url: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .refine((p) => p.backend !== "flat-manager" || p.flat_manager_url !== undefined, {
+    message: "backend \"flat-manager\" needs flat_manager_url",
+    path: ["flat_manager_url"],
   })
   .refine((p) => p.approval !== "delayed" || p.auto_publish_after_hours !== undefined, {
     message: "approval \"delayed\" needs auto_publish_after_hours",

@@ -29,6 +29,8 @@ export type ErrorCode =
   | "conflicting_job"
   | "invalid_transition"
   | "not_configured"
+  /** the build's backend refuses it as it stands (flat-manager: not Ready, refs differ, checks) */
+  | "build_refused"
   | "upstream_error";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -52,6 +54,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflicting_job: 409,
   invalid_transition: 409,
   not_configured: 503,
+  build_refused: 422,
   upstream_error: 502,
 };
 

@@ -15,6 +15,15 @@ export interface RepoMasterError {
 
 export type RepoMasterCall<T> = { ok: true; value: T } | { ok: false; error: RepoMasterError };
 
+/** a build event's artifact: for a flat-manager repo, url is `<flat_manager_url>/api/v1/build/<id>` */
+export interface BuildArtifact {
+  url: string;
+  refs: Record<string, string>;
+}
+
+/** the intake check of a flat-manager build (issue 12); a refusal names the reason */
+export type BuildCheck = { accepted: true; fm_build_id: number } | { accepted: false; reason: string };
+
 export interface JobRefs {
   /** sorted by ref (plain string order), as refsDigest hashes them */
   refs: { ref: string; commit: string | null }[];
@@ -31,4 +40,8 @@ export interface PublishService {
    * from refsDigest() over what you expected. 409 code "not_finished" before the job succeeded.
    */
   getJobRefs(jobId: string, cursor?: string): Promise<RepoMasterCall<JobRefs>>;
+  /** only for repos whose backend is flat-manager: GET /api/v1/build/<id>/extended, as on intake */
+  checkBuild(repo: string, artifact: BuildArtifact): Promise<RepoMasterCall<BuildCheck>>;
+  /** only for flat-manager repos: POST /api/v1/build/<id>/purge of a build that will never be published */
+  discardBuild(repo: string, artifact: BuildArtifact): Promise<RepoMasterCall<{ purged: boolean }>>;
 }

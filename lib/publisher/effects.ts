@@ -13,7 +13,9 @@ export type Effect =
   /** hand an approved build to the repo's RepoCoordinator */
   | { kind: "enqueue"; build_key: string }
   /** upsert the build's row in the repo's BuildIndex (listing, metrics) */
-  | { kind: "index"; build_key: string };
+  | { kind: "index"; build_key: string }
+  /** delete an unpublished build from flat-manager's build repos (issue 12 "Housekeeping") */
+  | { kind: "discard_build"; build_key: string };
 
 /** Every state change is mirrored to GitHub and Slack, and to the repo's build index. */
 export function mirror(build_key: string): Effect[] {

@@ -1,5 +1,9 @@
 /** Starts the local stand-ins the workerd tests talk to, and hands their URLs to the pool. */
 import type { TestProject } from "vitest/node";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { startFakeFlatManager } from "../fixtures/fake-flat-manager.js";
 import { startFakeRepoMaster } from "../fixtures/fake-repo-master.js";
 import { startFakeSaas } from "../fixtures/fake-saas.js";
 import { examplePayload, generateAppKey } from "../fixtures/github-app.js";
@@ -12,6 +16,8 @@ declare module "vitest" {
     saasUrl: string;
     /** the local OIDC issuer (issuers under /main, /rotating, /down) */
     oidcIssuerUrl: string;
+    /** the stand-in flat-manager (real OSTree repo, real GPG-signed summary) */
+    fakeFlatManagerUrl: string;
     /** a throwaway GitHub App key (PKCS#8 PEM) generated for this run */
     githubAppKey: string;
     /** real check_run payloads from @octokit/webhooks-examples */
@@ -24,6 +30,10 @@ export default async function setup(project: TestProject) {
   const saas = await startFakeSaas();
   const oidc = await startOidcIssuer();
   project.provide("oidcIssuerUrl", oidc.url);
+  // short path: gpg-agent's socket path must fit in 108 bytes
+  const fmDir = await mkdtemp(path.join(tmpdir(), "fg-fm-"));
+  const flatManager = await startFakeFlatManager({ dir: fmDir, secretB64: TEST_SECRETS.flatManager });
+  project.provide("fakeFlatManagerUrl", flatManager.url);
   project.provide("fakeAgentUrl", agent.url);
   project.provide("saasUrl", saas.url);
   project.provide("githubAppKey", (await generateAppKey()).privateKeyPkcs8);
@@ -32,5 +42,7 @@ export default async function setup(project: TestProject) {
     await agent.close();
     await saas.close();
     await oidc.close();
+    await flatManager.close();
+    await rm(fmDir, { recursive: true, force: true });
   };
 }

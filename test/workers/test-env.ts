@@ -13,6 +13,8 @@ export const TEST_SECRETS = {
   viewerToken: "test-viewer-vera-token-0123456789",
   approverToken: "test-approver-alan-token-0123456789",
   adminAdaToken: "test-admin-ada-token-0123456789",
+  /** flat-manager's base64 `secret` (test/fixtures/fake-flat-manager.ts checks tokens with it) */
+  flatManager: "ZmxhdGdhdGUtdGVzdC1mbGF0LW1hbmFnZXItc2VjcmV0",
 };
 
 /** TRUSTED_PUBLISHERS against the local OIDC issuer (test/fixtures/oidc-issuer.ts) at `base`. */
@@ -47,6 +49,8 @@ export const TEST_REPOS = {
   // only ever read, to show that reads create no storage
   readonly: { approval: "required" },
   retain: { approval: "required", retain_final_builds: 2 },
+  // published by the stand-in flat-manager (its repo "stable"); URLs replaced by vitest.config.ts
+  "flat-manager": { approval: "auto", update_debounce_seconds: 0.1, update_max_wait_seconds: 0.5, backend: "flat-manager", flat_manager_url: "http://127.0.0.1:9", flat_manager_repo: "stable" },
 };
 
 export const TEST_ENV = {

@@ -14,6 +14,8 @@ import { parseJson, readBody } from "../../../lib/read-body.js";
 import { statusPageUrl, statusUrl } from "../status-url.js";
 import { requireClaimedRepo } from "../known-repo.js";
 import { authenticateBuild, authorizeBuild, buildWorker, tokenId } from "../authenticate-build.js";
+import { publishService } from "../../../durable/services.js";
+import { repoPolicy } from "../../../lib/config.js";
 
 export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
   const config = c.get("config");
@@ -25,6 +27,12 @@ export const builds = new Hono<HonoEnv>().post("/v1/builds", async (c) => {
   if (!parsed.success) throw invalidPayload(parsed.error.issues);
   const event = parsed.data;
   authorizeBuild(sender, event);
+  // A flat-manager build is read from flat-manager (issue 12) before the id is bound or anything stored
+  if (repoPolicy(config, event.repo)?.backend === "flat-manager" && event.status === "success" && event.artifact) {
+    const check = await publishService(c.env).checkBuild(event.repo, event.artifact);
+    if (!check.ok) throw new AppError("upstream_error", `could not read the build from flat-manager: ${check.error.message}`);
+    if (!check.value.accepted) throw new AppError("build_refused", check.value.reason, [{ path: "artifact.url", message: check.value.reason }]);
+  }
   // Pipeline-wide webhook-id check (issue 10 item 3), after validation so a refused body does not
   // bind the id. Check-and-reserve is one step in the ledger, committed before the AppPublisher
   // stores anything, so of two different bodies racing under one id exactly one gets through.
