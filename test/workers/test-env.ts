@@ -49,6 +49,7 @@ export const TEST_REPOS = {
   // only ever read, to show that reads create no storage
   readonly: { approval: "required" },
   retain: { approval: "required", retain_final_builds: 2 },
+  burst: { approval: "auto", update_debounce_seconds: 0.5, update_max_wait_seconds: 2, publish_batch_size: 200 },
   // published by the stand-in flat-manager (its repo "stable"); URLs replaced by vitest.config.ts
   "flat-manager": { approval: "auto", update_debounce_seconds: 0.1, update_max_wait_seconds: 0.5, backend: "flat-manager", flat_manager_url: "http://127.0.0.1:9", flat_manager_repo: "stable" },
 };
