@@ -199,7 +199,7 @@ describe("scoped build credentials", () => {
     const e = makeEvent({ app_id: "org.kde.Anything", repo: "beta" });
     expect((await postBuild(e)).status).toBe(202);
     const { body } = await history(e);
-    expect(body.build.history[0].actor).toEqual({ kind: "build_worker", name: "builder-bob" });
+    expect(body.build.history[0].actor).toEqual({ kind: "build_worker", name: "build-webhook" });
   });
 });
 
