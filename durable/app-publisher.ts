@@ -78,7 +78,8 @@ export class AppPublisher extends DurableObject<Env> {
     for (const b of [outcome.build, ...outcome.superseded]) this.builds.put(b);
     this.outbox.add([...outcome.effects, ...this.discards(outcome.superseded)], now.getTime(), dedupe);
     for (const b of outcome.superseded) log.info("build superseded", { build_key: b.key, by: outcome.build.key });
-    log.info("build received", { build_key: outcome.build.key, state: outcome.build.state, webhook_id: webhookId });
+    // the request line is the one info line per request (issue 9); this detail is for debugging
+    log.debug("build received", { build_key: outcome.build.key, state: outcome.build.state, webhook_id: webhookId });
     await this.schedule();
     return { outcome: "created", build: outcome.build };
   }

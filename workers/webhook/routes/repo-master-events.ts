@@ -20,7 +20,13 @@ const MAX_EVENT_BYTES = 1024 * 1024;
 export const repoMasterEvents = new Hono<HonoEnv>().post("/v1/repo-master/events", async (c) => {
   const config = c.get("config");
   if (!config.REPO_MASTER_SECRET) throw new AppError("not_configured", "REPO_MASTER_SECRET is not set; the repo master's callbacks cannot be verified");
-  const body = await readBody(c.req.raw, MAX_EVENT_BYTES);
+  const body = await readBody(c.req.raw, MAX_EVENT_BYTES).catch((e: unknown) => {
+    // an agent whose callbacks outgrow the cap is a bug on our side (they are bounded to 64 KiB), not noise
+    if (e instanceof AppError && e.code === "payload_too_large") {
+      c.get("log").error("repo-master callback refused: larger than the events cap", { cap_bytes: MAX_EVENT_BYTES, content_length: c.req.header("content-length") });
+    }
+    throw e;
+  });
   const webhookId = await verifySignedRequest([config.REPO_MASTER_SECRET], c.req.raw.headers, body, { secretName: "REPO_MASTER_SECRET" });
   // Any second use of a webhook-id is refused, same body or not: a replay is the same bytes. The id
   // is recorded before the coordinator hears of the job, which is safe because a callback is only a
