@@ -415,7 +415,7 @@ export class RepoCoordinator extends DurableObject<Env> {
       if (!this.store.jobs().some((j) => j.job_id === job.job_id)) return; // finished meanwhile (callback)
       this.store.putMeta(outcome.meta);
       if (outcome.kind !== "refused") this.store.putJob(outcome.job);
-      if (outcome.kind === "ok" && outcome.alert) this.outbox.add([{ kind: "alert", text: outcome.alert }], now);
+      if ((outcome.kind === "ok" || outcome.kind === "retry") && outcome.alert) this.outbox.add([{ kind: "alert", text: outcome.alert }], now);
     });
     switch (outcome.kind) {
       case "ok": {

@@ -56,6 +56,8 @@ export interface RepoMeta {
   agent_down_alerted: boolean;
   /** last health probe while the agent is down (issue 10: every ≤ 15 s, apart from the job backoff) */
   last_probe_at?: number;
+  /** the backend refused our credential (flat-manager token): alerted once, builds wait */
+  credential_refused_since?: number;
   seq: number;
 }
 

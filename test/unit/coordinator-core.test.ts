@@ -139,6 +139,19 @@ describe("calls to the repo master", () => {
     expect(agentReachable(emptyMeta("stable"), 0).alert).toBeUndefined();
   });
 
+  it("a refused credential keeps the job (builds wait), alerts once in plain words, and clears with an all-clear", () => {
+    const error = { message: "flat-manager rejected FLAT_MANAGER_TOKEN (Token is expired)", retryable: false, status: 401, code: "flat_manager_token" };
+    const first = callFailed(emptyMeta("stable"), job("running"), "stable", error, 0, timing);
+    expect(first).toMatchObject({ kind: "retry", job: { phase: "running", failures: 1 }, meta: { credential_refused_since: 0 } });
+    expect(first.kind === "retry" && first.alert).toContain("FLAT_MANAGER_TOKEN");
+    expect(first.meta.agent_down_since).toBeUndefined();
+    const again = callFailed(first.meta, job("running", 1), "stable", error, 1000, timing);
+    expect(again.kind === "retry" && again.alert).toBeUndefined();
+    const fixed = callSucceeded(again.meta, job("running", 2), 30_000, timing);
+    expect(fixed.kind === "ok" && fixed.alert).toContain("all clear");
+    expect(fixed.meta.credential_refused_since).toBeUndefined();
+  });
+
   it("resubmits a job the agent lost and fails a refused one", () => {
     expect(callFailed(emptyMeta("stable"), job("running"), "stable", { message: "gone", retryable: false, status: 404 }, 0, timing)).toMatchObject({ kind: "resubmit", job: { phase: "submitting" } });
     const refused = callFailed(emptyMeta("stable"), job("submitting"), "stable", { message: "422 bad", retryable: false, status: 422 }, 0, timing);
