@@ -31,6 +31,8 @@ export interface WranglerDevOptions {
   generatedVars: Partial<Record<string, Vars>>;
   log: (line: string) => void;
   readyTimeoutMs?: number;
+  /** workerd's inspector (wrangler's default is 9229: two stacks at once need different ones) */
+  inspectorPort?: number;
   /** the workers to run, primary first (default: the three of WORKERS; bench/scale.ts runs a bare one) */
   workers?: readonly { name: string; config: string }[];
 }
@@ -66,6 +68,7 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
     "--ip", "127.0.0.1",
     "--port", String(opts.port),
     "--show-interactive-dev-session=false",
+    ...(opts.inspectorPort !== undefined ? ["--inspector-port", String(opts.inspectorPort)] : []),
   );
 
   const bin = path.join(opts.root, "node_modules", ".bin", "wrangler");

@@ -38,7 +38,7 @@ export interface BenchStack {
 
 export async function startBenchStack(opts: BenchStackOptions): Promise<BenchStack> {
   const secrets = { build: generateSecret(), repoMaster: generateSecret(), operatorToken: randomBytes(24).toString("hex") };
-  const [port, barePort] = await freePorts(2);
+  const [port, barePort, inspector, bareInspector] = await freePorts(4);
   const pipelineUrl = `http://127.0.0.1:${port}`;
   const persistTo = path.join(opts.stateDir, "do-state");
   const logFile = createWriteStream(path.join(opts.stateDir, "wrangler.log"));
@@ -72,18 +72,18 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
       publish: { REPO_MASTER_URL: agent.url, REPO_MASTER_SECRET: secrets.repoMaster, PIPELINE_URL: pipelineUrl },
       purge: { ...examples.purge.vars, REPOS: repos },
     };
-    [main, bare] = await Promise.all([
-      startWranglerDev({ root: ROOT, port: port!, persistTo, stateDir: path.join(opts.stateDir, "pipeline"), generatedVars, log }),
-      startWranglerDev({
-        root: ROOT,
-        port: barePort!,
-        persistTo: path.join(opts.stateDir, "bare-state"),
-        stateDir: path.join(opts.stateDir, "bare"),
-        generatedVars: {},
-        workers: [{ name: "bare", config: "bench/workerd/bare-wrangler.toml" }],
-        log: (line) => logFile.write(`[bare] ${line}\n`),
-      }),
-    ]);
+    // one after the other: a failed start must leave nothing running that stop() does not know of
+    main = await startWranglerDev({ root: ROOT, port: port!, persistTo, stateDir: path.join(opts.stateDir, "pipeline"), generatedVars, inspectorPort: inspector!, log });
+    bare = await startWranglerDev({
+      root: ROOT,
+      port: barePort!,
+      persistTo: path.join(opts.stateDir, "bare-state"),
+      stateDir: path.join(opts.stateDir, "bare"),
+      generatedVars: {},
+      inspectorPort: bareInspector!,
+      workers: [{ name: "bare", config: "bench/workerd/bare-wrangler.toml" }],
+      log: (line) => logFile.write(`[bare] ${line}\n`),
+    });
   } catch (e) {
     await stop();
     throw e;

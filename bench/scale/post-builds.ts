@@ -6,6 +6,8 @@ export interface Posted {
   i: number;
   started: number;
   ended: number;
+  /** Date.now() when the answer came (the coordinator's clock is wall time) */
+  endedAt: number;
   status: number;
   /** the error code of a refused request, or a network error */
   error?: string;
@@ -17,6 +19,7 @@ export async function postOne(url: string, secret: string, body: string, i: numb
     const res = await fetch(url, { method: "POST", headers: { ...(await signedHeaders(secret, body)), "content-type": "application/json" }, body, signal: AbortSignal.timeout(120_000) });
     const text = await res.text();
     const ended = performance.now();
+    const endedAt = Date.now();
     if (res.status >= 400) {
       let code = `http_${res.status}`;
       try {
@@ -24,11 +27,11 @@ export async function postOne(url: string, secret: string, body: string, i: numb
       } catch {
         // not JSON
       }
-      return { i, started, ended, status: res.status, error: code };
+      return { i, started, ended, endedAt, status: res.status, error: code };
     }
-    return { i, started, ended, status: res.status };
+    return { i, started, ended, endedAt, status: res.status };
   } catch (e) {
-    return { i, started, ended: performance.now(), status: 0, error: e instanceof Error ? e.message : String(e) };
+    return { i, started, ended: performance.now(), endedAt: Date.now(), status: 0, error: e instanceof Error ? e.message : String(e) };
   }
 }
 

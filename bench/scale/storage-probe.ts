@@ -56,10 +56,13 @@ function fileSize(file: string): number {
 export class GrowthMeter {
   private last = new Map<string, number>();
   grown = 0;
+  /** per class directory (e.g. flatgate-AppPublisher) */
+  byClass: Record<string, number> = {};
 
   constructor(private readonly persistTo: string) {
     this.sample();
     this.grown = 0;
+    this.byClass = {};
   }
 
   sample(): void {
@@ -72,7 +75,10 @@ export class GrowthMeter {
         const file = path.join(dir, f);
         const size = fileSize(file);
         const before = this.last.get(file) ?? 0;
-        if (size > before) this.grown += size - before;
+        if (size > before) {
+          this.grown += size - before;
+          this.byClass[name] = (this.byClass[name] ?? 0) + size - before;
+        }
         this.last.set(file, size);
       }
     }
