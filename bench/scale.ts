@@ -24,6 +24,7 @@ import { bytes, environment } from "./report.js";
 import { startBenchStack, type BenchStack } from "./scale/bench-stack.js";
 import { fitDuration, simulateFlatManager, type PolicyResult } from "./scale/flat-manager-policy.js";
 import { postAll, postOne, type Posted } from "./scale/post-builds.js";
+import { profileWhile, type IntakeProfile } from "./scale/profile-intake.js";
 import { cpuMs, ioBytes } from "./scale/process-cpu.js";
 import { coordinatorFile, GrowthMeter, largestRows, largestRowsOf, objectFiles, storageSizes, type ClassFiles, type LargestRow } from "./scale/storage-probe.js";
 import type { JobRun } from "../test/fixtures/fake-repo-master.js";
@@ -54,6 +55,8 @@ const Config = z.object({
   BENCH_SCALE_BATCH: optionalInt,
   BENCH_SCALE_DRAIN_TIMEOUT_S: z.coerce.number().int().positive().default(1800),
   BENCH_SCALE_KEEP: z.enum(["0", "1"]).default("0"),
+  /** a CPU profile of the intake: auto = when the CPU ratio is above 3 */
+  BENCH_SCALE_PROFILE: z.enum(["0", "1", "auto"]).default("auto"),
 });
 type Config = z.infer<typeof Config>;
 
@@ -199,6 +202,24 @@ async function intakeCpu(stack: BenchStack, api: Api, cfg: Config): Promise<{ ro
     say(`intake CPU round ${r + 1}: intake ${i.cpuPerReq.toFixed(2)} ms/req (${i.rps.toFixed(0)} req/s), bare ${b.cpuPerReq.toFixed(2)} ms/req (${b.rps.toFixed(0)} req/s)`);
   }
   return { rounds, idle_ms_per_s: idle };
+}
+
+/** A CPU profile of the pipeline's isolate over one batch of intakes (after the CPU rounds). */
+async function intakeProfile(stack: BenchStack, cfg: Config, cpu: Cpu): Promise<IntakeProfile | undefined> {
+  const ratio = cpu ? median(cpu.rounds.map((r) => r.ratio)) : Number.NaN;
+  if (cfg.BENCH_SCALE_PROFILE === "0" || (cfg.BENCH_SCALE_PROFILE === "auto" && !(ratio > 3))) return undefined;
+  const k = cfg.BENCH_SCALE_CPU_REQUESTS;
+  const batch = bodies("cpu", k, cfg.BENCH_SCALE_REFS, k * (cfg.BENCH_SCALE_CPU_ROUNDS + 1));
+  say(`profiling ${k} intakes (CPU ratio ${ratio.toFixed(2)})`);
+  try {
+    return await profileWhile(stack.inspectorPort, async () => {
+      await postAll(`${stack.pipelineUrl}/v1/builds`, stack.secrets.build, batch, cfg.BENCH_SCALE_CONCURRENCY);
+      await settle(stack.pipelinePids, 50);
+    });
+  } catch (e) {
+    say(`profile failed: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
 }
 
 interface Tenth {
@@ -564,13 +585,18 @@ function targets(cfg: Config, cpu: Cpu, bursts: Burst[], tr: Trickle | undefined
   return out;
 }
 
-function render(cfg: Config, cpu: Cpu, bursts: Burst[], tr: Trickle | undefined, checks: Target[]): string {
+function render(cfg: Config, cpu: Cpu, profile: IntakeProfile | undefined, bursts: Burst[], tr: Trickle | undefined, checks: Target[]): string {
   const out: string[] = [];
   out.push(`stand-in agent: publish ${cfg.BENCH_SCALE_PUBLISH_MS.base}+${cfg.BENCH_SCALE_PUBLISH_MS.per} ms/build, update-repo ${cfg.BENCH_SCALE_UPDATE_MS.base}+${cfg.BENCH_SCALE_UPDATE_MS.per} ms/ref, one job at a time, callbacks; ${cfg.BENCH_SCALE_REFS} refs per build; concurrency ${cfg.BENCH_SCALE_CONCURRENCY}`);
   if (cpu) {
     out.push("", "## Intake CPU (workerd processes only, idle subtracted; interleaved rounds)");
     out.push(table(["round", "intake ms/req", "bare ms/req", "ratio", "intake req/s", "bare req/s"], cpu.rounds.map((r, i) => [String(i + 1), r.intake_cpu_ms_per_req, r.bare_cpu_ms_per_req, r.ratio, r.intake_req_per_s, r.bare_req_per_s])));
     out.push(`median ratio ${median(cpu.rounds.map((r) => r.ratio)).toFixed(2)} (intake ÷ bare CPU per request)`);
+  }
+  if (profile) {
+    out.push("", `## Intake CPU profile (pipeline isolate, ${profile.busy_ms.toFixed(0)} ms busy of ${profile.total_ms.toFixed(0)} ms sampled)`);
+    out.push(table(["inclusive (share of busy)", "ms", "share"], profile.inclusive.slice(0, 20).map((e) => [e.fn, e.ms, `${(e.share * 100).toFixed(1)} %`])));
+    out.push(table(["self (share of sampled)", "ms", "share"], profile.self.slice(0, 15).map((e) => [e.fn, e.ms, `${(e.share * 100).toFixed(1)} %`])));
   }
   for (const b of bursts) {
     out.push("", `## Burst of ${b.n} (repo ${b.repo}, paused during intake): ${b.intake.req_per_s.toFixed(0)} req/s over ${b.intake.seconds.toFixed(1)} s, ${b.intake.cpu_ms_per_req.toFixed(2)} ms workerd CPU/req`);
@@ -638,17 +664,32 @@ async function main(): Promise<void> {
     stack = await startBenchStack({ stateDir, repos, agent: { durations: { publishMs: (b) => p.base + p.per * b, updateMs: (r) => u.base + u.per * r } } });
     const api = new Api(stack);
     const cpu = await intakeCpu(stack, api, cfg);
-    const bursts: Burst[] = [];
-    for (const n of cfg.BENCH_SCALE_SIZES) {
-      bursts.push(await burst(stack, api, cfg, n));
-    }
-    const tr = cfg.BENCH_SCALE_TRICKLE === "0" ? undefined : await trickle(stack, api, cfg);
-    const checks = targets(cfg, cpu, bursts, tr);
-    process.stdout.write(`${render(cfg, cpu, bursts, tr, checks)}\n`);
+    const profile = await intakeProfile(stack, cfg, cpu);
     const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `scale-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
-    writeFileSync(file, `${JSON.stringify({ started_at: startedAt.toISOString(), finished_at: new Date().toISOString(), environment: environment(false), config: cfg, cpu, bursts, trickle: tr, targets: checks }, null, 2)}\n`);
+    const bursts: Burst[] = [];
+    let tr: Trickle | undefined;
+    // written after every profile, so a long run stopped half-way keeps what it measured
+    const save = (complete: boolean) => {
+      const checks = targets(cfg, cpu, bursts, tr);
+      const { raw: _raw, ...profileSummary } = profile ?? {};
+      writeFileSync(file, `${JSON.stringify({ started_at: startedAt.toISOString(), finished_at: new Date().toISOString(), complete, environment: environment(false), config: cfg, cpu, profile: profile ? profileSummary : undefined, bursts, trickle: tr, targets: checks }, null, 2)}\n`);
+      return checks;
+    };
+    save(false);
+    if (cfg.BENCH_SCALE_TRICKLE !== "0") {
+      tr = await trickle(stack, api, cfg);
+      save(false);
+    }
+    for (const n of cfg.BENCH_SCALE_SIZES) {
+      bursts.push(await burst(stack, api, cfg, n));
+      const checks = save(false);
+      say(`partial results in ${path.relative(process.cwd(), file)}`);
+      process.stderr.write(`${render(cfg, undefined, undefined, bursts.slice(-1), undefined, checks.filter((c) => c.target.includes(`burst ${n}`)))}\n`);
+    }
+    const checks = save(true);
+    process.stdout.write(`${render(cfg, cpu, profile, bursts, tr, checks)}\n`);
     say(`wrote ${path.relative(process.cwd(), file)}`);
   } finally {
     await stop();

@@ -25,6 +25,8 @@ export interface BenchStackOptions {
 export interface BenchStack {
   pipelineUrl: string;
   bareUrl: string;
+  /** wrangler's inspector proxy of the pipeline (Chrome DevTools protocol), for profiling */
+  inspectorPort: number;
   persistTo: string;
   secrets: { build: string; repoMaster: string; operatorToken: string };
   agent: Awaited<ReturnType<typeof startFakeRepoMaster>>;
@@ -93,6 +95,7 @@ export async function startBenchStack(opts: BenchStackOptions): Promise<BenchSta
   return {
     pipelineUrl,
     bareUrl: bare.url,
+    inspectorPort: inspector!,
     persistTo,
     secrets,
     agent,
