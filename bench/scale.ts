@@ -138,11 +138,12 @@ const indexOfKey = (key: string) => Number(/App(\d+)\//.exec(key)?.[1] ?? Number
 
 // ---- measurements ----------------------------------------------------------------------------
 
-/** CPU of a process group until it is quiet again (two 250 ms windows at idle), idle subtracted. */
-async function settle(pids: () => number[], idleMsPerS: number): Promise<void> {
+/** Waits until a process group is quiet again (two 250 ms windows at idle), at most `maxMs`. */
+async function settle(pids: () => number[], idleMsPerS: number, maxMs = 20_000): Promise<void> {
   let quiet = 0;
   let last = cpuMs(pids());
-  while (quiet < 2) {
+  const deadline = performance.now() + maxMs;
+  while (quiet < 2 && performance.now() < deadline) {
     await sleep(250);
     const now = cpuMs(pids());
     quiet = now - last <= idleMsPerS / 4 + 5 ? quiet + 1 : 0;
@@ -214,7 +215,8 @@ async function intakeProfile(stack: BenchStack, cfg: Config, cpu: Cpu): Promise<
   try {
     return await profileWhile(stack.inspectorPort, async () => {
       await postAll(`${stack.pipelineUrl}/v1/builds`, stack.secrets.build, batch, cfg.BENCH_SCALE_CONCURRENCY);
-      await settle(stack.pipelinePids, 50);
+      // the follow-up alarms; not settle(): the sampling profiler keeps workerd busy
+      await sleep(3_000);
     });
   } catch (e) {
     say(`profile failed: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,0 +1,12 @@
+import { readFileSync } from "node:fs";
+import { profileWhile } from "./profile-intake.js";
+import { postAll } from "./post-builds.js";
+import { buildEvent } from "../builders.js";
+const s = JSON.parse(readFileSync("/tmp/scale-session.json", "utf8"));
+const [repo, n, offset] = [process.argv[2]!, Number(process.argv[3]), Number(process.argv[4])];
+const bodies = Array.from({ length: n }, (_, k) => { const i = offset + k; const e = buildEvent({ app: `org.flatgate.scale.App${i}`, buildNumber: i }); return JSON.stringify({ ...e, repo, build_id: `gh-${i}-1` }); });
+const p = await profileWhile(s.inspector, async () => { await postAll(`${s.url}/v1/builds`, s.secrets.build, bodies, 16); await new Promise((r) => setTimeout(r, 3000)); });
+console.log("total", p.total_ms.toFixed(0), "busy", p.busy_ms.toFixed(0));
+for (const e of p.inclusive.slice(0, 45)) console.log("I", e.ms.toFixed(0).padStart(6), (e.share * 100).toFixed(1).padStart(5), e.fn);
+for (const e of p.self.slice(0, 25)) console.log("S", e.ms.toFixed(0).padStart(6), (e.share * 100).toFixed(1).padStart(5), e.fn);
+for (const e of p.native_callers.slice(0, 30)) console.log("N", e.ms.toFixed(0).padStart(6), (e.share * 100).toFixed(1).padStart(5), e.fn);

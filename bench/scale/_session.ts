@@ -1,0 +1,11 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startBenchStack } from "./bench-stack.js";
+const dir = mkdtempSync(path.join(os.tmpdir(), "flatgate-scale-session-"));
+const s = await startBenchStack({ stateDir: dir, repos: { cpu: { approval: "auto" }, cpu2: { approval: "auto" } }, agent: { durations: { publishMs: () => 100, updateMs: () => 500 } } });
+writeFileSync("/tmp/scale-session.json", JSON.stringify({ dir, url: s.pipelineUrl, bare: s.bareUrl, inspector: s.inspectorPort, secrets: s.secrets, pids: s.pipelinePids(), barePids: s.barePids() }));
+console.log("ready");
+const stop = () => s.stop().then(() => process.exit(0));
+process.on("SIGTERM", stop); process.on("SIGINT", stop);
+setInterval(() => {}, 1 << 30);
