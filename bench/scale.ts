@@ -299,6 +299,8 @@ interface JobsSummary {
   publish_jobs: number;
   update_runs: number;
   callback_failures: number;
+  /** the first failed callbacks: job, and the HTTP status or error */
+  callback_errors: { job_id: string; kind: string; callback: number | string }[];
   publish_ms_p50: number;
   update_ms_p50: number;
   runs: JobRun[];
@@ -311,6 +313,7 @@ function jobsOf(stack: BenchStack, repo: string): JobsSummary {
     publish_jobs: runs.filter((r) => r.kind === "publish").length,
     update_runs: runs.filter((r) => r.kind === "update-repo").length,
     callback_failures: runs.filter((r) => r.callback !== undefined && r.callback !== 200).length,
+    callback_errors: runs.filter((r) => r.callback !== undefined && r.callback !== 200).slice(0, 5).map((r) => ({ job_id: r.job_id, kind: r.kind, callback: r.callback! })),
     publish_ms_p50: median(took("publish")),
     update_ms_p50: median(took("update-repo")),
     runs,
@@ -610,7 +613,7 @@ function render(cfg: Config, cpu: Cpu, profile: IntakeProfile | undefined, burst
       `storage by class, file growth per build (intake + drain): ${b.storage.intake.by_class.map((c) => `${c.name.replace(/^flatgate-/, "")} ${bytes((c.growth_bytes + (b.storage.drain.by_class.find((d) => d.name === c.name)?.growth_bytes ?? 0)) / b.n)}`).join(", ")}`,
       `largest rows: coordinator ${Object.values(coord).map((r) => `${r.table} ${bytes(r.max_row_bytes)}`).join(", ")}; AppPublisher ${b.largest_rows.app_publisher.map((r) => `${r.table} ${bytes(r.max_row_bytes)}`).join(", ")}; ReplayLedger ${b.largest_rows.replay_ledger.map((r) => `${r.table} ${bytes(r.max_row_bytes)}`).join(", ")}`,
       `drain: ${b.drain.drained ? `${b.drain.seconds.toFixed(1)} s to the last build listed (${b.drain.idle_seconds.toFixed(0)} s to an idle view)` : "DID NOT DRAIN"}; live ${b.drain.live}/${b.n} (sample ${b.drain.sample.live}/${b.drain.sample.sampled} live); ${b.jobs.publish_jobs} publish jobs, ${b.jobs.update_runs} update-repo runs`,
-      `errors: intake ${JSON.stringify(b.errors.intake)}, stand-in refused ${JSON.stringify(b.errors.agent_refused)}, callbacks failed ${b.errors.callback_failures}, failed updates ${b.errors.failed_updates}, error log lines ${b.errors.error_log_lines}`,
+      `errors: intake ${JSON.stringify(b.errors.intake)}, stand-in refused ${JSON.stringify(b.errors.agent_refused)}, callbacks failed ${b.errors.callback_failures}${b.jobs.callback_errors.length ? ` ${JSON.stringify(b.jobs.callback_errors)}` : ""}, failed updates ${b.errors.failed_updates}, error log lines ${b.errors.error_log_lines}`,
     );
   }
   const profiles = [...bursts, ...(tr ? [tr] : [])];
