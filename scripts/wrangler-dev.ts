@@ -28,9 +28,13 @@ export interface WranglerDevOptions {
   /** where generated configs and the dev registry go */
   stateDir: string;
   /** per worker name, the variables to run with, or undefined to use its own .dev.vars */
-  generatedVars: Partial<Record<(typeof WORKERS)[number]["name"], Vars>>;
+  generatedVars: Partial<Record<string, Vars>>;
   log: (line: string) => void;
   readyTimeoutMs?: number;
+  /** workerd's inspector (wrangler's default is 9229: two stacks at once need different ones) */
+  inspectorPort?: number;
+  /** the workers to run, primary first (default: the three of WORKERS; bench/scale.ts runs a bare one) */
+  workers?: readonly { name: string; config: string }[];
 }
 
 export interface WranglerDev {
@@ -45,11 +49,12 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
   await assertPortFree(opts.port, "PORT");
   const genDir = path.join(opts.stateDir, "wrangler");
   const args = ["dev"];
-  for (const w of WORKERS) {
+  const workers = opts.workers ?? WORKERS;
+  for (const w of workers) {
     const vars = opts.generatedVars[w.name];
     if (!vars) {
       args.push("-c", w.config);
-    } else if (w === WORKERS[0]) {
+    } else if (w === workers[0]) {
       args.push("-c", w.config);
       const envFile = path.join(genDir, `${w.name}.env`);
       await writePrivate(envFile, formatDotenv(vars, GENERATED_HEADER));
@@ -63,6 +68,7 @@ export async function startWranglerDev(opts: WranglerDevOptions): Promise<Wrangl
     "--ip", "127.0.0.1",
     "--port", String(opts.port),
     "--show-interactive-dev-session=false",
+    ...(opts.inspectorPort !== undefined ? ["--inspector-port", String(opts.inspectorPort)] : []),
   );
 
   const bin = path.join(opts.root, "node_modules", ".bin", "wrangler");
