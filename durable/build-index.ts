@@ -2,7 +2,7 @@
  * BuildIndex Durable Object, key `<repo>`: one row per build of the repo, kept current by the
  * AppPublishers' `index` outbox effect, for listing across apps (`GET /v1/builds`, `GET /v1/repos`,
  * the dashboard) and for the build metrics of `GET /metrics` (issue 11). A per-repo object, not
- * D1: same deploy model, nothing extra to provision, and one writer per repo (README "The index").
+ * D1: same deploy model, nothing extra to provision, and one writer per repo (docs/api.md, "The build index").
  *
  * RPC API (all answers are plain data):
  * - `upsert(entry)`: idempotent; a stale entry (lower `rev`) changes nothing; each transition is

@@ -150,7 +150,7 @@ interface ConfigCheckInput {
   repoMasterSecret: string;
 }
 
-/** Throws naming every bad variable and field (README "Configuration"), or returns. */
+/** Throws naming every bad variable and field (docs/configuration.md), or returns. */
 function checkConfig(c: ConfigCheckInput): void {
   const names = ["webhook", "publish", "purge"] as const;
   const tomlVars = readWranglerVars(ROOT, names.map((n) => c.files[n].config));
@@ -178,7 +178,7 @@ function checkConfig(c: ConfigCheckInput): void {
     },
   });
   if (issues.length === 0) return;
-  throw new Error(`invalid configuration, nothing was started:\n${formatIssues(issues)}\nFix the values above (README "Configuration" lists every variable) and start again.`);
+  throw new Error(`invalid configuration, nothing was started:\n${formatIssues(issues)}\nFix the values above (docs/configuration.md lists every variable) and start again.`);
 }
 
 /**

@@ -42,7 +42,7 @@ app.route("/", repoMasterEvents);
 app.route("/", github);
 app.route("/", status);
 
-app.notFound((c) => c.json(new AppError("not_found", `no route ${c.req.method} ${c.req.path}; see README "API"`).toJSON(), 404));
+app.notFound((c) => c.json(new AppError("not_found", `no route ${c.req.method} ${c.req.path}; see docs/api.md`).toJSON(), 404));
 
 app.onError((e, c) => {
   if (e instanceof AppError) {
