@@ -9,11 +9,14 @@ import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { makeTestBuild, type TestBuild } from "../../repo-master/dev-repo.js";
 import { ROOT, startLocalStack, type LocalStack } from "../../scripts/local-stack.js";
 import { freePorts } from "../../scripts/wrangler-dev.js";
 import { generateSecret, verify } from "../../lib/standard-webhooks.js";
+import { startOidcIssuer } from "../fixtures/oidc-issuer.js";
+import { startRecordingServer, type RecordingServer } from "../fixtures/recording-server.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const APP = "org.flatgate.CliE2e";
@@ -22,6 +25,22 @@ let dir: string;
 let stack: LocalStack;
 let build: TestBuild;
 const logs: string[] = [];
+let issuer: Awaited<ReturnType<typeof startOidcIssuer>>;
+/** stands in for the GitHub Actions runtime's token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL) */
+let actions: RecordingServer;
+/** a pipeline front that fails on demand and otherwise forwards to the stack (a deploy, a proxy) */
+let front: RecordingServer;
+const RUNTIME_TOKEN = "actions-runtime-token";
+/** the GitHub Actions job of the trusted publisher below (claims of test/fixtures/oidc-issuer.ts) */
+const ACTIONS_ENV = {
+  GITHUB_REPOSITORY: "flathub/org.gnome.Maps",
+  GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
+  GITHUB_REF: "refs/heads/master",
+  GITHUB_ACTOR: "octocat",
+  GITHUB_RUN_ID: "9876543210",
+  GITHUB_RUN_ATTEMPT: "1",
+  GITHUB_SERVER_URL: "https://github.com",
+};
 
 interface Run {
   code: number | null;
@@ -54,6 +73,12 @@ function flatgate(args: string[], env: Record<string, string | undefined> = {}):
 
 const operatorEnv = () => ({ FLATGATE_URL: stack.pipelineUrl, FLATGATE_TOKEN: stack.secrets.operator.token });
 
+/** A failed build of another app: it supersedes nothing and needs no artifact. */
+function failureFlags(appId: string, buildId: string): string[] {
+  return ["--repo", "stable", "--app-id", appId, "--branch", "stable", "--build-id", buildId, "--status", "failure",
+    "--source-owner", "flatgate", "--source-name", appId, "--source-sha", SHA, "--source-ref", "refs/heads/master", "--triggered-by", "octocat"];
+}
+
 function eventFlags(buildId: string, b: TestBuild = build): string[] {
   return [
     "--repo", "stable", "--app-id", APP, "--branch", "stable", "--build-id", buildId,
@@ -66,6 +91,34 @@ function eventFlags(buildId: string, b: TestBuild = build): string[] {
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "fg-cli-"));
   const [port, agentPort] = await freePorts(2);
+  issuer = await startOidcIssuer();
+  actions = await startRecordingServer(async (r) => {
+    if (r.headers.authorization !== `Bearer ${RUNTIME_TOKEN}`) return { status: 401, body: { message: "bad runtime token" } };
+    const res = await fetch(`${issuer.url}/__control/mint`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ issuer: "main", claims: { aud: r.query.get("audience") } }) });
+    const { token } = z.object({ token: z.string() }).parse(await res.json());
+    return { body: { count: 1, value: token } };
+  });
+  front = await startRecordingServer(async (r) => {
+    const res = await fetch(`${stack.pipelineUrl}${r.path}`, {
+      method: r.method,
+      headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => k.startsWith("webhook-") || k === "content-type" || k === "authorization")),
+      ...(r.method === "POST" ? { body: r.body } : {}),
+    });
+    return { status: res.status, body: await res.json() };
+  });
+  const publisher = {
+    name: "cli-ci",
+    issuer: issuer.issuerUrl("main"),
+    audience: "flatgate",
+    repository: "flathub/org.gnome.Maps",
+    repository_id: "123",
+    repository_owner_id: "456",
+    workflow: "build.yml",
+    environment: null,
+    refs: ["refs/heads/master"],
+    apps: ["org.flatgate.*"],
+    repos: ["stable"],
+  };
   try {
     stack = await startLocalStack({
       port: port!,
@@ -73,6 +126,7 @@ beforeAll(async () => {
       stateDir: path.join(dir, "state"),
       persistTo: path.join(dir, "wrangler-state"),
       vars: "examples",
+      varsOverride: { webhook: { TRUSTED_PUBLISHERS: JSON.stringify([publisher]) } },
       log: (line) => logs.push(line),
     });
   } catch (e) {
@@ -84,6 +138,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+  await Promise.all([issuer?.close(), actions?.close(), front?.close()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -135,6 +190,42 @@ describe("flatgate CLI against the local stack", () => {
     expect(r.stderr).toMatch(/gave up after \d+ attempts/);
   });
 
+  it("notify-build retries a 503 with the same webhook-id, and one build is made", async () => {
+    front.failNext(2, { status: 503, headers: { "retry-after": "1" }, body: { error: { code: "internal_error", message: "deploying", request_id: "r-1" } } });
+    const before = front.requests.length;
+    const r = await flatgate(["notify-build", "--url", front.url, "--secret", stack.secrets.buildWebhookSecret, ...failureFlags("org.flatgate.CliRetry", "cli-retry")]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/answered 503 internal_error: deploying \(request r-1\); retrying in 1 s[\s\S]*answered 503[\s\S]*accepted stable\/org\.flatgate\.CliRetry\/cli-retry/);
+    const sent = front.requests.slice(before);
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((q) => q.headers["webhook-id"])).size).toBe(1);
+  });
+
+  it("notify-build --oidc fetches a token for audience flatgate and posts it as bearer", async () => {
+    const env = { ...ACTIONS_ENV, FLATGATE_URL: stack.pipelineUrl, ACTIONS_ID_TOKEN_REQUEST_URL: `${actions.url}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: RUNTIME_TOKEN };
+    const r = await flatgate(["notify-build", "--oidc", "--repo", "stable", "--app-id", "org.flatgate.CliOidc", "--branch", "stable", "--status", "failure"], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${stack.pipelineUrl}/status/stable/org.flatgate.CliOidc/9876543210.1\n`);
+    const asked = actions.requests.at(-1)!;
+    expect(asked.query.get("audience")).toBe("flatgate");
+    expect(asked.query.get("api-version")).toBe("2.0");
+    // the server took the token as the trusted publisher, not as a signature
+    const seen = await flatgate(["status", "stable/org.flatgate.CliOidc/9876543210.1", "--json"], operatorEnv());
+    const received = z.object({ build: z.object({ history: z.array(z.object({ to: z.string().optional(), actor: z.object({ kind: z.string(), name: z.string() }) })) }) }).parse(JSON.parse(seen.stdout));
+    expect(received.build.history.find((h) => h.to === "received")?.actor).toMatchObject({ kind: "build_worker", name: "cli-ci" });
+
+    // the token is never printed, and a publisher outside its scope is refused by the server
+    const out = await flatgate(["notify-build", "--oidc", "--repo", "beta", "--app-id", "org.flatgate.CliOidc", "--branch", "beta", "--status", "failure"], env);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/403 forbidden_app: .*cli-ci/);
+    expect(out.stderr).not.toMatch(/eyJ/);
+
+    // outside GitHub Actions: a usage error saying what is missing
+    const none = await flatgate(["notify-build", "--oidc", "--url", stack.pipelineUrl, ...eventFlags("cli-o")]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("id-token: write");
+  });
+
   it("builds --state awaiting_approval --json lists the build", async () => {
     const r = await flatgate(["builds", "--state", "awaiting_approval", "--repo", "stable", "--json"], operatorEnv());
     expect(r.code).toBe(0);
@@ -174,9 +265,7 @@ describe("flatgate CLI against the local stack", () => {
   }, 150_000);
 
   it("watch of a failed build exits 4", async () => {
-    const failure = ["--repo", "stable", "--app-id", APP, "--branch", "stable", "--build-id", "cli-fail", "--status", "failure",
-      "--source-owner", "flatgate", "--source-name", APP, "--source-sha", SHA, "--source-ref", "refs/heads/master", "--triggered-by", "octocat"];
-    const n = await flatgate(["notify-build", "--url", stack.pipelineUrl, "--secret", stack.secrets.buildWebhookSecret, ...failure]);
+    const n = await flatgate(["notify-build", "--url", stack.pipelineUrl, "--secret", stack.secrets.buildWebhookSecret, ...failureFlags(APP, "cli-fail")]);
     expect(n.code).toBe(0);
     const w = await flatgate(["watch", `stable/${APP}/cli-fail`, "--interval", "0.2"], operatorEnv());
     expect(w.code).toBe(4);
