@@ -160,6 +160,24 @@ describe("flatgate CLI against the local stack", () => {
     expect((await verify([generateSecret()], { ...input, body: '{"hello": "world"}\n' })).ok).toBe(false);
   });
 
+  it("sign's output works as curl's header file: the pipeline accepts the event (202)", async () => {
+    const event = { repo: "stable", app_id: "org.flatgate.CliCurl", branch: "stable", build_id: "curl-1", status: "failure", source: { owner: "flatgate", name: "org.flatgate.CliCurl", sha: SHA, ref: "refs/heads/master", triggered_by: "octocat" } };
+    const file = path.join(dir, "curl-event.json");
+    await writeFile(file, `${JSON.stringify(event, null, 2)}\n`);
+    const signed = await flatgate(["sign", file], { FLATGATE_WEBHOOK_SECRET: stack.secrets.buildWebhookSecret });
+    expect(signed.code).toBe(0);
+    await writeFile(path.join(dir, "headers.txt"), signed.stdout);
+    const curl = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const c = spawn("curl", ["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", `${stack.pipelineUrl}/v1/builds`, "-H", `@${path.join(dir, "headers.txt")}`, "-H", "content-type: application/json", "--data-binary", `@${file}`]);
+      let out = "";
+      c.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      c.on("error", reject);
+      c.on("close", (code) => resolve({ code, out }));
+    });
+    expect(curl.code).toBe(0);
+    expect(curl.out.trim().split("\n").at(-1)).toBe("202");
+  });
+
   it("notify-build posts a signed event: 202, the status page URL on stdout", async () => {
     const r = await flatgate(["notify-build", ...eventFlags("cli-1")], { FLATGATE_URL: stack.pipelineUrl, FLATGATE_WEBHOOK_SECRET: stack.secrets.buildWebhookSecret });
     expect(r.code).toBe(0);
