@@ -15,7 +15,8 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS queue (
     build_key TEXT PRIMARY KEY, pos INTEGER NOT NULL, app_id TEXT NOT NULL, artifact TEXT NOT NULL,
     enqueued_at INTEGER NOT NULL, attempts INTEGER NOT NULL, ready_at INTEGER NOT NULL, job_id TEXT)`,
-  "CREATE INDEX IF NOT EXISTS queue_free ON queue(pos) WHERE job_id IS NULL",
+  // plain, not partial: MAX(pos) for a new entry and the paged queue read both seek on it
+  "CREATE INDEX IF NOT EXISTS queue_pos ON queue(pos)",
   "CREATE INDEX IF NOT EXISTS queue_ready ON queue(ready_at) WHERE job_id IS NULL",
   "CREATE INDEX IF NOT EXISTS queue_job ON queue(job_id) WHERE job_id IS NOT NULL",
   `CREATE TABLE IF NOT EXISTS jobs (
@@ -24,7 +25,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS published (
     build_key TEXT PRIMARY KEY, seq INTEGER NOT NULL, app_id TEXT NOT NULL, refs TEXT NOT NULL,
     published_at INTEGER NOT NULL, update_id TEXT)`,
-  "CREATE INDEX IF NOT EXISTS published_waiting ON published(seq) WHERE update_id IS NULL",
+  "CREATE INDEX IF NOT EXISTS published_seq ON published(seq)",
   "CREATE INDEX IF NOT EXISTS published_update ON published(update_id) WHERE update_id IS NOT NULL",
   `CREATE TABLE IF NOT EXISTS updates (
     update_id TEXT PRIMARY KEY, finished_at INTEGER NOT NULL, data TEXT NOT NULL,
@@ -151,7 +152,8 @@ export class CoordinatorStore {
   readyCandidates(now: number, limit: number): QueuedBuild[] {
     if (!this.exists()) return [];
     return this.sql
-      .exec<QueueRow>("SELECT * FROM queue WHERE job_id IS NULL AND ready_at <= ? ORDER BY pos LIMIT ?", now, limit)
+      // in queue order from the front (the oldest are the ready ones), not a sort of every ready row
+      .exec<QueueRow>("SELECT * FROM queue INDEXED BY queue_pos WHERE job_id IS NULL AND ready_at <= ? ORDER BY pos LIMIT ?", now, limit)
       .toArray()
       .map(fromQueueRow);
   }
