@@ -242,11 +242,19 @@ interface StorageDelta {
   by_class: { name: string; files: number; sqlite_bytes: number; wal_bytes: number; growth_bytes: number }[];
   /** Σ growth of every .sqlite and -wal file, sampled (a rewound WAL is undercounted) */
   file_growth_bytes: number;
-  /** /proc write_bytes of the workerd processes */
+  /** /proc write_bytes of the workerd processes (NaN when wrangler restarted workerd meanwhile: its counters began again) */
   proc_write_bytes: number;
 }
 
-function storageDelta(before: ClassFiles[], after: ClassFiles[], meter: GrowthMeter, io0: number, io1: number): StorageDelta {
+/** write_bytes of the workerd processes, with the pids it read them from */
+function procWrites(stack: BenchStack): { pids: string; bytes: number } {
+  const pids = stack.pipelinePids();
+  return { pids: pids.join(","), bytes: ioBytes(pids).write_bytes };
+}
+
+function storageDelta(before: ClassFiles[], after: ClassFiles[], meter: GrowthMeter, w0: { pids: string; bytes: number }, w1: { pids: string; bytes: number }): StorageDelta {
+  const io0 = w0.bytes;
+  const io1 = w0.pids === w1.pids ? w1.bytes : Number.NaN;
   const growth = meter.grown;
   return {
     by_class: after.map((a) => {
@@ -385,7 +393,7 @@ async function burst(stack: BenchStack, api: Api, cfg: Config, n: number) {
   const pids = stack.pipelinePids();
   const meter = new GrowthMeter(stack.persistTo);
   const sizes0 = storageSizes(stack.persistTo);
-  const io0 = ioBytes(pids).write_bytes;
+  const io0 = procWrites(stack);
   const sampler = setInterval(() => meter.sample(), 1_000);
 
   // post, reading CPU whenever another tenth of the requests has completed
@@ -418,7 +426,7 @@ async function burst(stack: BenchStack, api: Api, cfg: Config, n: number) {
   await settle(stack.pipelinePids, 50);
   meter.sample();
   const sizes1 = storageSizes(stack.persistTo);
-  const io1 = ioBytes(pids).write_bytes;
+  const io1 = procWrites(stack);
   const intakeStorage = storageDelta(sizes0, sizes1, meter, io0, io1);
   const queueRows = await api.queue(repo);
   const coordFile = coordinatorFile(stack.persistTo, repo);
@@ -449,7 +457,7 @@ async function burst(stack: BenchStack, api: Api, cfg: Config, n: number) {
 
   // resume and drain
   const meter2 = new GrowthMeter(stack.persistTo);
-  const io2 = ioBytes(pids).write_bytes;
+  const io2 = procWrites(stack);
   clearInterval(sampler);
   const sampler2 = setInterval(() => meter2.sample(), 2_000);
   const resumedAt = Date.now();
@@ -465,7 +473,7 @@ async function burst(stack: BenchStack, api: Api, cfg: Config, n: number) {
   await settle(stack.pipelinePids, 50);
   meter2.sample();
   const sizes2 = storageSizes(stack.persistTo);
-  const drainStorage = storageDelta(sizes1, sizes2, meter2, io2, ioBytes(pids).write_bytes);
+  const drainStorage = storageDelta(sizes1, sizes2, meter2, io2, procWrites(stack));
   const rowsDrained = coordFile ? largestRows(coordFile) : [];
   const updates = await api.updates(repo);
   const builds = await checkBuilds(api, repo, indices);
