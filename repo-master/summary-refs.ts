@@ -9,28 +9,13 @@
  * https://developer.gnome.org/documentation/specifications/gvariant-specification-1.0.html
  */
 
+import { align, offsetSize, readOffset } from "../lib/gvariant.js";
+
 export interface SummaryRefs {
   count: number;
   /** the commit each ref points at in the summary (hex), or null when the summary lacks it */
   commitsOf(refs: readonly string[]): Map<string, string | null>;
 }
-
-/** Framing offsets are 1, 2, 4 or 8 bytes wide depending on the container's size. */
-function offsetSize(size: number): number {
-  if (size === 0) return 0;
-  if (size <= 0xff) return 1;
-  if (size <= 0xffff) return 2;
-  if (size <= 0xffffffff) return 4;
-  return 8;
-}
-
-function readOffset(b: Uint8Array, at: number, size: number): number {
-  let v = 0;
-  for (let i = size - 1; i >= 0; i--) v = v * 256 + (b[at + i] ?? 0);
-  return v;
-}
-
-const align = (n: number, to: number) => Math.ceil(n / to) * to;
 
 class Malformed extends Error {}
 

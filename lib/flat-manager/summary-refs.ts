@@ -4,21 +4,7 @@
  * with (commit size, checksum bytes, metadata). This is the file flat-manager's update-repo
  * signs; `live` is read from it (issue 12 "Coalescing stays with flat-manager"). Pure.
  */
-function offsetSize(n: number): number {
-  if (n === 0) return 0;
-  if (n <= 0xff) return 1;
-  if (n <= 0xffff) return 2;
-  if (n <= 0xffffffff) return 4;
-  return 8;
-}
-
-function readOffset(b: Uint8Array, at: number, size: number): number {
-  let v = 0;
-  for (let i = size - 1; i >= 0; i--) v = v * 256 + (b[at + i] ?? 0);
-  return v;
-}
-
-const align = (n: number, a: number) => Math.ceil(n / a) * a;
+import { align, offsetSize, readOffset, variableArray } from "../gvariant.js";
 
 /** A tuple's variable-size members: `count` of them before the last one (framing offsets at the end, in reverse). */
 function tupleEnds(b: Uint8Array, count: number): { ends: number[]; tail: number } | undefined {
@@ -34,39 +20,35 @@ function tupleEnds(b: Uint8Array, count: number): { ends: number[]; tail: number
   return { ends, tail };
 }
 
-function variableArray(b: Uint8Array, alignment: number): Uint8Array[] | undefined {
-  if (b.length === 0) return [];
-  const os = offsetSize(b.length);
-  const tableStart = readOffset(b, b.length - os, os);
-  if (tableStart > b.length || (b.length - tableStart) % os !== 0) return undefined;
-  const out: Uint8Array[] = [];
-  let start = 0;
-  for (let i = 0; i < (b.length - tableStart) / os; i++) {
-    const end = readOffset(b, tableStart + i * os, os);
-    if (end < start || end > tableStart) return undefined;
-    out.push(b.subarray(start, end));
-    start = align(end, alignment);
-  }
-  return out;
-}
-
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 
-/** ref -> 64-hex commit, or undefined when the bytes are not a summary. */
-export function summaryRefs(summary: Uint8Array): Map<string, string> | undefined {
-  const top = tupleEnds(summary, 1);
+/**
+ * The `(s …)` entries of a file whose first member is an array of them (summary: `a(s(taya{sv}))`,
+ * summary.idx: `a{s(ayaaya{sv})}`): each name with its value's bytes, or undefined when malformed.
+ * The name ends at the entry's one framing offset; the value starts at the next multiple of 8.
+ */
+function namedEntries(file: Uint8Array): [name: string, value: Uint8Array][] | undefined {
+  const top = tupleEnds(file, 1);
   if (!top) return undefined;
-  const entries = variableArray(summary.subarray(0, top.ends[0]), 8);
+  const entries = variableArray(file.subarray(0, top.ends[0]), 8);
   if (!entries) return undefined;
-  const refs = new Map<string, string>();
+  const out: [string, Uint8Array][] = [];
   for (const entry of entries) {
-    // (s(taya{sv})): the ref name ends at the one framing offset; the tuple starts at the next multiple of 8
     const outer = tupleEnds(entry, 1);
     if (!outer) return undefined;
     const nameEnd = outer.ends[0]!;
     if (nameEnd < 1 || entry[nameEnd - 1] !== 0) return undefined;
-    const name = new TextDecoder().decode(entry.subarray(0, nameEnd - 1));
-    const inner = entry.subarray(align(nameEnd, 8), outer.tail);
+    out.push([new TextDecoder().decode(entry.subarray(0, nameEnd - 1)), entry.subarray(align(nameEnd, 8), outer.tail)]);
+  }
+  return out;
+}
+
+/** ref -> 64-hex commit, or undefined when the bytes are not a summary. */
+export function summaryRefs(summary: Uint8Array): Map<string, string> | undefined {
+  const entries = namedEntries(summary);
+  if (!entries) return undefined;
+  const refs = new Map<string, string>();
+  for (const [name, inner] of entries) {
     // (taya{sv}): 8 bytes of size, then the checksum bytes up to the framing offset
     const fields = tupleEnds(inner, 1);
     if (!fields) return undefined;
@@ -85,18 +67,10 @@ export function summaryRefs(summary: Uint8Array): Map<string, string> | undefine
  * must be read through the index (flatpak's common/flatpak-repo-utils.c, generate_summary).
  */
 export function summaryIndex(index: Uint8Array): Map<string, string> | undefined {
-  const top = tupleEnds(index, 1);
-  if (!top) return undefined;
-  const entries = variableArray(index.subarray(0, top.ends[0]), 8);
+  const entries = namedEntries(index);
   if (!entries) return undefined;
   const out = new Map<string, string>();
-  for (const entry of entries) {
-    const outer = tupleEnds(entry, 1);
-    if (!outer) return undefined;
-    const nameEnd = outer.ends[0]!;
-    if (nameEnd < 1 || entry[nameEnd - 1] !== 0) return undefined;
-    const name = new TextDecoder().decode(entry.subarray(0, nameEnd - 1));
-    const value = entry.subarray(align(nameEnd, 8), outer.tail);
+  for (const [name, value] of entries) {
     // (ay aay a{sv}): two framing offsets, the first member's end last
     const fields = tupleEnds(value, 2);
     if (!fields) return undefined;

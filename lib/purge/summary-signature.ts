@@ -10,40 +10,9 @@
  * binary OpenPGP signature per signing key (ostree's OSTREE_SUMMARY_SIG_GVARIANT_FORMAT).
  */
 
+import { offsetSize, readOffset, variableArray } from "../gvariant.js";
+
 export type SignaturePairing = "match" | "mismatch" | "unknown";
-
-/** GVariant framing offsets are 1, 2, 4 or 8 bytes wide depending on the container's size. */
-function offsetSize(containerSize: number): number {
-  if (containerSize === 0) return 0;
-  if (containerSize <= 0xff) return 1;
-  if (containerSize <= 0xffff) return 2;
-  if (containerSize <= 0xffffffff) return 4;
-  return 8;
-}
-
-function readOffset(b: Uint8Array, at: number, size: number): number {
-  let v = 0;
-  for (let i = size - 1; i >= 0; i--) v = v * 256 + (b[at + i] ?? 0);
-  return v;
-}
-
-/** Elements of an array of variable-size elements (framing offsets at the end). */
-function variableArray(b: Uint8Array, align: number): Uint8Array[] | undefined {
-  if (b.length === 0) return [];
-  const os = offsetSize(b.length);
-  const tableStart = readOffset(b, b.length - os, os);
-  if (tableStart > b.length || (b.length - tableStart) % os !== 0) return undefined;
-  const count = (b.length - tableStart) / os;
-  const out: Uint8Array[] = [];
-  let start = 0;
-  for (let i = 0; i < count; i++) {
-    const end = readOffset(b, tableStart + i * os, os);
-    if (end < start || end > tableStart) return undefined;
-    out.push(b.subarray(start, end));
-    start = Math.ceil(end / align) * align;
-  }
-  return out;
-}
 
 /** The `aay` value of "ostree.gpgsigs" in a summary.sig, or undefined when absent/malformed. */
 export function gpgSignatures(sig: Uint8Array): Uint8Array[] | undefined {
