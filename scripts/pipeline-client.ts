@@ -5,21 +5,10 @@
  */
 import { z } from "zod";
 import type { BuildEvent } from "../lib/build-event.js";
-import { BUILD_STATES, type BuildState } from "../lib/build-state.js";
+import type { BuildState } from "../lib/build-state.js";
 import { signedHeaders } from "../lib/standard-webhooks.js";
-
-const State = z.enum(BUILD_STATES);
-
-export const HistoryEntry = z.looseObject({
-  at: z.string(),
-  kind: z.string(),
-  from: State.optional(),
-  to: State.optional(),
-  action: z.string().optional(),
-  actor: z.looseObject({ kind: z.string(), name: z.string() }),
-  reason: z.string().optional(),
-});
-export type HistoryEntry = z.infer<typeof HistoryEntry>;
+// build states and history entries are read the same way as the CLI reads them
+import { HistoryEntry, State } from "../cli/api-schemas.js";
 
 export const BuildView = z.looseObject({
   key: z.string(),
