@@ -242,9 +242,10 @@ export class CoordinatorStore {
     for (const k of keys) this.sql.exec("UPDATE published SET update_id = ? WHERE build_key = ?", updateId, k);
   }
 
-  inUpdate(updateId: string): PublishedBuild[] {
+  /** The builds an update covers, in publication order; `limit` -1 (SQLite's "no limit") for all. */
+  inUpdate(updateId: string, limit = -1): PublishedBuild[] {
     if (!this.exists()) return [];
-    return this.sql.exec<PublishedRow>("SELECT * FROM published WHERE update_id = ? ORDER BY seq", updateId).toArray().map(fromPublishedRow);
+    return this.sql.exec<PublishedRow>("SELECT * FROM published WHERE update_id = ? ORDER BY seq LIMIT ?", updateId, limit).toArray().map(fromPublishedRow);
   }
 
   countInUpdate(updateId: string): number {

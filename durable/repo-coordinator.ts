@@ -199,8 +199,10 @@ export class RepoCoordinator extends DurableObject<Env> {
       waiting_for_summary_count: waiting.count,
       ...(due !== undefined && !jobs.some((j) => j.kind === "update-repo") ? { next_update_at: iso(due) } : {}),
       running: jobs.map((j) => {
-        const keys = j.kind === "publish" ? this.store.queuedInJob(j.job_id).map((q) => q.build_key) : this.store.inUpdate(j.job_id).map((p) => p.build_key);
-        return { job_id: j.job_id, kind: j.kind, phase: j.phase, build_keys: keys.slice(0, VIEW_LIST), build_count: keys.length, failures: j.failures };
+        // a publish job holds at most a batch; an update may cover thousands: read 50 and count
+        const keys = j.kind === "publish" ? this.store.queuedInJob(j.job_id).map((q) => q.build_key) : this.store.inUpdate(j.job_id, VIEW_LIST).map((p) => p.build_key);
+        const count = j.kind === "publish" ? keys.length : this.store.countInUpdate(j.job_id);
+        return { job_id: j.job_id, kind: j.kind, phase: j.phase, build_keys: keys.slice(0, VIEW_LIST), build_count: count, failures: j.failures };
       }),
       repo_master: { reachable: m.agent_down_since === undefined, ...(m.agent_down_since !== undefined ? { down_since: iso(m.agent_down_since) } : {}) },
       recent_updates: this.store.updatesPage(Number.MAX_SAFE_INTEGER, 20).map(summarize),

@@ -24,7 +24,6 @@ export const CREDENTIAL_REFUSED = "flat_manager_token";
 /** The agent answered: the outage (if any) is over. */
 export function agentReachable(meta: RepoMeta, now: number): { meta: RepoMeta; alert?: string } {
   if (meta.agent_down_since === undefined) return { meta };
-
   const { agent_down_since: since, last_probe_at: _p, ...rest } = meta;
   const next = { ...rest, agent_down_alerted: false };
   if (!meta.agent_down_alerted) return { meta: next };
